@@ -1,0 +1,60 @@
+// tolk/options.h — the knobs of an engine, a loaded model and one translation.
+//
+// Plain structs with defaults. Where a TranslationOptions field is unset (std::nullopt), the
+// model's generation_config.json decides, then tolk's documented default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tolk {
+
+// Process-wide settings. LibTorch's thread pools are global to the process, so the engine sets
+// them once, when it is created (0 = leave LibTorch's current setting alone).
+struct EngineOptions {
+  int intra_threads = 0;
+  std::string log_level = "warn";  // "debug", "info", "warn", "error", "off"
+};
+
+// How a model's requests are executed.
+enum class ExecutionMode {
+  kExclusive,   // one inference at a time per model, FIFO-fair lock
+  kPool,        // N workers over one shared copy of the weights
+  kContinuous,  // iteration-level batching
+};
+
+struct ModelOptions {
+  ExecutionMode mode = ExecutionMode::kExclusive;
+  int workers = 1;                     // pool mode: number of workers
+  std::string compute_type = "float32";
+  std::string device = "cpu";
+  // NllbTokenizer's legacy_behaviour ([pieces, </s>, lang]); unset = tokenizer_config.json's.
+  std::optional<bool> legacy_behaviour;
+  // Longest accepted source, in tokens including the language code and </s>.
+  // 0 = the model's max_position_embeddings.
+  int64_t max_input_tokens = 0;
+  int64_t max_input_bytes = 1 << 20;   // longest accepted text, in bytes
+};
+
+enum class Priority { kInteractive, kNormal, kBulk };
+
+struct TranslationOptions {
+  std::optional<int> beam_size;                // num_beams; default 1 (greedy)
+  std::optional<int> num_hypotheses;           // n-best size, ≤ beam_size; default 1
+  std::optional<int64_t> max_new_tokens;       // default: generation_config, else 200
+  std::optional<int64_t> min_new_tokens;       // default 0
+  std::optional<double> length_penalty;        // default 1.0 (beam search only)
+  std::optional<double> repetition_penalty;    // default 1.0 (off)
+  std::optional<int64_t> no_repeat_ngram_size; // default 0 (off)
+  std::optional<bool> sampling;                // do_sample; default false
+  std::optional<int64_t> sampling_topk;        // default 50 when sampling (HF's default)
+  std::optional<double> sampling_topp;         // default 1.0
+  std::optional<double> temperature;           // default 1.0
+  std::optional<uint64_t> seed;                // sampling seed; default: random
+  bool cleanup_tokenization_spaces = true;     // HF's decode clean-up rules
+  Priority priority = Priority::kNormal;
+  int64_t timeout_ms = 0;                      // 0 = no deadline
+};
+
+}  // namespace tolk

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs every Debian package tolk's build, tests and tools need (Debian 12, run as root).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev            # LibTorch 1.13.1 (CPU)
+  libsentencepiece-dev sentencepiece
+  libfmt-dev nlohmann-json3-dev catch2
+)
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "tolk dependencies installed"

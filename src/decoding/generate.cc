@@ -1,0 +1,55 @@
+// generate.cc — batch encoding and the dispatch to a search.
+#include "decoding/generate.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "tolk/status.h"
+
+namespace tolk::decoding {
+
+EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs) {
+  size_t longest = 0;
+  for (const auto& in : inputs) longest = std::max(longest, in.source_ids.size());
+  const int64_t B = static_cast<int64_t>(inputs.size()), S = static_cast<int64_t>(longest);
+  EncodedBatch batch;
+  batch.input_ids = torch::full({B, S}, model.config().pad_token_id, torch::kInt64);
+  batch.attention_mask = torch::zeros({B, S}, torch::kInt64);
+  auto ids = batch.input_ids.accessor<int64_t, 2>();
+  auto mask = batch.attention_mask.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& src = inputs[b].source_ids;
+    for (size_t s = 0; s < src.size(); ++s) {
+      ids[b][s] = src[s];
+      mask[b][s] = 1;
+    }
+  }
+  batch.encoder_out = model.encode(batch.input_ids, batch.attention_mask);
+  return batch;
+}
+
+std::vector<SequenceOutput> generate(const model::Transformer& model,
+                                     const std::vector<SequenceInput>& inputs,
+                                     const GenerationParams& params, GenerationTimings* timings,
+                                     const StopCheck& should_stop) {
+  if (inputs.empty()) return {};
+  for (const auto& in : inputs)
+    if (in.source_ids.empty())
+      throw Error(StatusCode::kInvalidArgument, "generate: empty source sequence");
+  c10::InferenceMode guard;
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  EncodedBatch batch = encode_batch(model, inputs);
+  const auto t1 = clock::now();
+  auto out = params.beam_size > 1 ? beam_search(model, batch, inputs, params, should_stop)
+                                  : greedy_search(model, batch, inputs, params, should_stop);
+  if (timings) {
+    timings->encode_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    timings->decode_ms = std::chrono::duration<double, std::milli>(clock::now() - t1).count();
+  }
+  return out;
+}
+
+}  // namespace tolk::decoding

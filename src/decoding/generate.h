@@ -1,0 +1,60 @@
+// generate.h — HF generate() for a batch of sources: encode once, then greedy, beam or sampling.
+//
+// Knows nothing of threads: the caller (an executor in scheduling/) owns the model exclusively
+// or holds its own DecoderState. Each sentence may have its own source and target language.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "decoding/generation_params.h"
+#include "model/transformer.h"
+
+namespace tolk::decoding {
+
+struct SequenceInput {
+  std::vector<int64_t> source_ids;  // [src_lang] + pieces + [</s>] (or the legacy order)
+  int64_t forced_bos_id = 0;        // target language id, forced as the first generated token
+};
+
+struct ScoredSequence {
+  std::vector<int64_t> ids;         // decoder start … </s> (when finished)
+  double score = 0.0;
+};
+
+struct SequenceOutput {
+  std::vector<ScoredSequence> hypotheses;  // best first, num_hypotheses of them
+};
+
+struct GenerationTimings {
+  double encode_ms = 0.0;
+  double decode_ms = 0.0;
+};
+
+// Called between decoder steps; returning true abandons the call (it then throws kCancelled).
+using StopCheck = std::function<bool()>;
+
+std::vector<SequenceOutput> generate(const model::Transformer& model,
+                                     const std::vector<SequenceInput>& inputs,
+                                     const GenerationParams& params,
+                                     GenerationTimings* timings = nullptr,
+                                     const StopCheck& should_stop = {});
+
+// The pieces generate() is made of, exposed for tests and for the schedulers.
+struct EncodedBatch {
+  torch::Tensor input_ids;       // [B, S], right-padded with pad_token_id
+  torch::Tensor attention_mask;  // [B, S]
+  torch::Tensor encoder_out;     // [B, S, D]
+};
+EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs);
+
+std::vector<SequenceOutput> greedy_search(const model::Transformer& model, const EncodedBatch& batch,
+                                          const std::vector<SequenceInput>& inputs,
+                                          const GenerationParams& params, const StopCheck& stop);
+std::vector<SequenceOutput> beam_search(const model::Transformer& model, const EncodedBatch& batch,
+                                        const std::vector<SequenceInput>& inputs,
+                                        const GenerationParams& params, const StopCheck& stop);
+
+}  // namespace tolk::decoding

@@ -1,0 +1,208 @@
+// translator_engine.cc — the request path: validate → tokenize → executor → detokenize.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include "engine/loaded_model.h"
+#include "engine/option_resolver.h"
+#include "text/utf8.h"
+#include "tolk/engine.h"
+#include "util/log.h"
+
+namespace tolk {
+
+using engine::LoadedModel;
+
+struct TranslatorEngine::Impl {
+  EngineOptions options;
+  mutable std::mutex mutex;
+  std::map<std::string, std::shared_ptr<LoadedModel>> models;
+
+  std::shared_ptr<LoadedModel> get(const std::string& name) const {
+    std::lock_guard<std::mutex> guard(mutex);
+    auto it = models.find(name);
+    if (it == models.end())
+      throw Error(StatusCode::kUnknownModel, fmt::format("no model is loaded as '{}'", name));
+    return it->second;
+  }
+};
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+// One text turned into a decoder input, or the reason it can't be.
+decoding::SequenceInput prepare(const LoadedModel& m, const std::string& text,
+                                const std::string& src_lang, const std::string& tgt_lang) {
+  if (static_cast<int64_t>(text.size()) > m.options.max_input_bytes)
+    throw Error(StatusCode::kInputTooLong,
+                fmt::format("input is {} bytes; max_input_bytes is {}", text.size(),
+                            m.options.max_input_bytes));
+  text::check_utf8(text, "input text");
+  decoding::SequenceInput in;
+  in.forced_bos_id = m.tokenizer->language_id(tgt_lang);
+  in.source_ids = m.tokenizer->encode_source(text, src_lang);
+  const int64_t model_max = m.transformer->config().max_position_embeddings;
+  const int64_t limit = m.options.max_input_tokens > 0
+                            ? std::min(m.options.max_input_tokens, model_max) : model_max;
+  if (static_cast<int64_t>(in.source_ids.size()) > limit)
+    throw Error(StatusCode::kInputTooLong,
+                fmt::format("input is {} tokens; the limit is {} (max_input_tokens / "
+                            "max_position_embeddings)", in.source_ids.size(), limit));
+  return in;
+}
+
+TranslationResult make_result(const LoadedModel& m, const decoding::SequenceOutput& out,
+                              const TranslationOptions& options) {
+  TranslationResult r;
+  for (const auto& h : out.hypotheses) {
+    Hypothesis hyp;
+    hyp.ids = h.ids;
+    hyp.score = h.score;
+    hyp.text = m.tokenizer->decode(h.ids, /*skip_special=*/true, options.cleanup_tokenization_spaces);
+    r.hypotheses.push_back(std::move(hyp));
+  }
+  if (!r.hypotheses.empty()) {
+    r.text = r.hypotheses[0].text;
+    r.ids = r.hypotheses[0].ids;
+    r.score = r.hypotheses[0].score;
+  }
+  return r;
+}
+
+TranslationResult error_result(StatusCode code, const std::string& message) {
+  TranslationResult r;
+  r.status = code;
+  r.error = message;
+  return r;
+}
+
+}  // namespace
+
+TranslatorEngine::TranslatorEngine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
+  log::set_level(log::parse_level(options.log_level));
+  if (options.intra_threads < 0)
+    throw Error(StatusCode::kInvalidArgument, "intra_threads must be >= 0 (0 = LibTorch default)");
+  // LibTorch's intra-op pool is process-global: set once, here, and only when asked.
+  if (options.intra_threads > 0) torch::set_num_threads(options.intra_threads);
+  impl_->options = std::move(options);
+}
+
+TranslatorEngine::~TranslatorEngine() = default;
+
+void TranslatorEngine::load_model(const std::string& name, const std::string& directory,
+                                  ModelOptions options) {
+  if (name.empty()) throw Error(StatusCode::kInvalidArgument, "model name is empty");
+  {
+    std::lock_guard<std::mutex> guard(impl_->mutex);
+    if (impl_->models.count(name))
+      throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
+  }
+  auto loaded = engine::load_model_directory(name, directory, options);  // slow: outside the lock
+  std::lock_guard<std::mutex> guard(impl_->mutex);
+  if (!impl_->models.emplace(name, std::move(loaded)).second)
+    throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
+  log::info("loaded model '{}' from {}", name, directory);
+}
+
+void TranslatorEngine::unload_model(const std::string& name) {
+  std::lock_guard<std::mutex> guard(impl_->mutex);
+  if (impl_->models.erase(name) == 0)
+    throw Error(StatusCode::kUnknownModel, fmt::format("no model is loaded as '{}'", name));
+}
+
+std::vector<std::string> TranslatorEngine::list_models() const {
+  std::lock_guard<std::mutex> guard(impl_->mutex);
+  std::vector<std::string> names;
+  for (const auto& [name, m] : impl_->models) names.push_back(name);
+  return names;
+}
+
+ModelInfo TranslatorEngine::model_info(const std::string& name) const {
+  auto m = impl_->get(name);
+  ModelInfo info;
+  info.name = m->name;
+  info.directory = m->directory;
+  info.config_json = m->transformer->config().to_json().dump(2);
+  info.languages = m->tokenizer->languages();
+  info.parameters = m->transformer->weights().parameter_count();
+  info.weight_bytes = m->transformer->weights().byte_size();
+  return info;
+}
+
+TranslationResult TranslatorEngine::translate_sync(const std::string& model,
+                                                   const std::string& text,
+                                                   const std::string& src_lang,
+                                                   const std::string& tgt_lang,
+                                                   const TranslationOptions& options) {
+  auto results = translate_batch(model, {text}, {src_lang}, {tgt_lang}, options);
+  if (!results[0].ok()) throw Error(results[0].status, results[0].error);
+  return std::move(results[0]);
+}
+
+std::vector<TranslationResult> TranslatorEngine::translate_batch(
+    const std::string& model, const std::vector<std::string>& texts, const std::string& src_lang,
+    const std::string& tgt_lang, const TranslationOptions& options) {
+  return translate_batch(model, texts, std::vector<std::string>(texts.size(), src_lang),
+                         std::vector<std::string>(texts.size(), tgt_lang), options);
+}
+
+std::vector<TranslationResult> TranslatorEngine::translate_batch(
+    const std::string& model, const std::vector<std::string>& texts,
+    const std::vector<std::string>& src_langs, const std::vector<std::string>& tgt_langs,
+    const TranslationOptions& options) {
+  const auto start = clock_type::now();
+  if (src_langs.size() != texts.size() || tgt_langs.size() != texts.size())
+    throw Error(StatusCode::kInvalidArgument, "one source and one target language per text");
+  auto m = impl_->get(model);
+  const auto params =
+      engine::resolve_generation_params(options, m->generation_defaults, m->transformer->config());
+
+  std::vector<TranslationResult> results(texts.size());
+  std::vector<decoding::SequenceInput> inputs;
+  std::vector<size_t> slot;  // inputs[j] answers results[slot[j]]
+  for (size_t i = 0; i < texts.size(); ++i) {
+    try {
+      inputs.push_back(prepare(*m, texts[i], src_langs[i], tgt_langs[i]));
+      slot.push_back(i);
+    } catch (const Error& e) {
+      results[i] = error_result(e.code(), e.what());
+    }
+  }
+  const double prepare_ms = ms_since(start);
+  if (inputs.empty()) return results;
+
+  scheduling::ExecutionStats stats;
+  std::vector<decoding::SequenceOutput> outputs;
+  try {
+    outputs = m->executor->run(inputs, params, &stats);
+  } catch (const Error& e) {
+    for (size_t i : slot) results[i] = error_result(e.code(), e.what());
+    return results;
+  } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug, not input
+    for (size_t i : slot) results[i] = error_result(StatusCode::kInternal, e.what());
+    return results;
+  }
+  const auto detok_start = clock_type::now();
+  for (size_t j = 0; j < outputs.size(); ++j) results[slot[j]] = make_result(*m, outputs[j], options);
+  const double detok_ms = ms_since(detok_start);
+  for (size_t i : slot) {
+    auto& t = results[i].timings;
+    t.queue_ms = stats.queue_ms;
+    t.encode_ms = prepare_ms + stats.timings.encode_ms;
+    t.decode_ms = stats.timings.decode_ms + detok_ms;
+    t.total_ms = ms_since(start);
+  }
+  return results;
+}
+
+const char* version() noexcept { return "0.1.0"; }
+
+}  // namespace tolk

@@ -1,0 +1,44 @@
+// attention.cc — see attention.h.
+#include "model/attention.h"
+
+#include <torch/torch.h>
+
+#include "model/decoder_state.h"
+
+namespace tolk::model {
+
+torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
+  const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+  return x.view({B, T, heads, D / heads}).transpose(1, 2);
+}
+
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& mask) {
+  auto scores = torch::matmul(q, k.transpose(-1, -2));
+  if (mask.defined()) scores = scores + mask;
+  auto probs = torch::softmax(scores, -1);
+  auto out = torch::matmul(probs, v);  // [B, H, Tq, hd]
+  const int64_t B = out.size(0), Tq = out.size(2);
+  return out.transpose(1, 2).reshape({B, Tq, -1});
+}
+
+torch::Tensor additive_key_mask(const torch::Tensor& attention_mask) {
+  auto keep = attention_mask.to(torch::kBool).view({attention_mask.size(0), 1, 1, -1});
+  return torch::zeros(keep.sizes(), torch::kFloat32).masked_fill(keep.logical_not(),
+                                                                  mask_min_value());
+}
+
+torch::Tensor causal_mask(int64_t batch, int64_t length, const torch::Tensor& key_mask) {
+  auto future = torch::ones({length, length}, torch::kBool).triu(1);
+  auto mask = torch::zeros({batch, 1, length, length}, torch::kFloat32);
+  if (key_mask.defined())
+    mask = mask.masked_fill(key_mask.to(torch::kBool).logical_not().view({batch, 1, 1, length}),
+                            mask_min_value());
+  return mask.masked_fill(future, mask_min_value());
+}
+
+torch::Tensor layer_norm(const torch::Tensor& x, const LayerNorm& norm) {
+  return torch::layer_norm(x, {x.size(-1)}, norm.weight, norm.bias, 1e-5);
+}
+
+}  // namespace tolk::model

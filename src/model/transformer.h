@@ -1,0 +1,60 @@
+// transformer.h — the M2M100 / NLLB encoder–decoder forward pass (HF eager semantics).
+//
+// Stateless and const: all per-sequence state lives in a DecoderState owned by the caller, so
+// one Transformer (one copy of the weights) serves any number of threads at once.
+// Every entry point must run under c10::InferenceMode (the callers in decoding/ do).
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+
+#include "model/decoder_state.h"
+#include "model/model_config.h"
+#include "model/weights.h"
+
+namespace tolk::model {
+
+class Transformer {
+ public:
+  Transformer(ModelConfig config, ModelWeights weights);
+
+  // Loads config.json and the weights of a model directory.
+  static std::shared_ptr<const Transformer> load(const std::string& model_dir);
+
+  const ModelConfig& config() const noexcept { return config_; }
+  const ModelWeights& weights() const noexcept { return weights_; }
+
+  // Source ids [B, S] (int64) with attention mask [B, S] (1 = token, 0 = padding) →
+  // encoder_last_hidden_state [B, S, D]. Padded rows come out finite but meaningless.
+  torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) const;
+
+  // Prepares decoding over `encoder_out`: computes each layer's cross-attention K/V once and
+  // reserves `max_length` decoder positions of self-attention cache per row.
+  DecoderState start_decoding(const torch::Tensor& encoder_out,
+                              const torch::Tensor& attention_mask, int64_t max_length) const;
+
+  // One incremental decoder step: feeds tokens [B] (one per row), appends their K/V to the cache
+  // and returns the logits [B, V] of the next token.
+  torch::Tensor decode_step(DecoderState& state, const torch::Tensor& tokens) const;
+
+  // Full (non-incremental) decoder over decoder_input_ids [B, T] with a causal mask and an
+  // optional decoder attention mask [B, T]: logits [B, T, V]. For teacher forcing and tests.
+  torch::Tensor decode_full(const torch::Tensor& encoder_out, const torch::Tensor& attention_mask,
+                            const torch::Tensor& decoder_input_ids,
+                            const torch::Tensor& decoder_attention_mask = {}) const;
+
+ private:
+  torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) const;
+  torch::Tensor activation(const torch::Tensor& x) const;
+  torch::Tensor feed_forward(const torch::Tensor& x, const LayerNorm& norm, const Linear& fc1,
+                             const Linear& fc2) const;
+
+  ModelConfig config_;
+  ModelWeights weights_;
+  torch::Tensor positions_table_;  // [max_position_embeddings + 2, D]
+  double embed_scale_;
+};
+
+}  // namespace tolk::model

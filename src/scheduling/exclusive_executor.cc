@@ -1,0 +1,58 @@
+// exclusive_executor.cc — one inference at a time per model, FIFO-fair, wait time measured.
+#include <chrono>
+#include <mutex>
+
+#include "scheduling/executor.h"
+#include "scheduling/fifo_lock.h"
+#include "tolk/status.h"
+#include "util/log.h"
+
+namespace tolk::scheduling {
+namespace {
+
+class ExclusiveExecutor final : public Executor {
+ public:
+  explicit ExclusiveExecutor(std::shared_ptr<const model::Transformer> model)
+      : model_(std::move(model)) {}
+
+  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
+                                            const decoding::GenerationParams& params,
+                                            ExecutionStats* stats) override {
+    using clock = std::chrono::steady_clock;
+    const auto asked = clock::now();
+    std::lock_guard<FifoLock> guard(lock_);
+    const double wait_ms = std::chrono::duration<double, std::milli>(clock::now() - asked).count();
+    log::debug("exclusive: inference lock taken after {:.3f} ms ({} sentences)", wait_ms,
+               inputs.size());
+    decoding::GenerationTimings timings;
+    auto out = decoding::generate(*model_, inputs, params, &timings);
+    log::debug("exclusive: inference lock released after {:.3f} ms",
+               timings.encode_ms + timings.decode_ms);
+    if (stats) {
+      stats->queue_ms = wait_ms;
+      stats->timings = timings;
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<const model::Transformer> model_;
+  FifoLock lock_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_executor(const ModelOptions& options,
+                                        std::shared_ptr<const model::Transformer> model) {
+  switch (options.mode) {
+    case ExecutionMode::kExclusive:
+      return std::make_unique<ExclusiveExecutor>(std::move(model));
+    case ExecutionMode::kPool:
+    case ExecutionMode::kContinuous:
+      break;
+  }
+  throw Error(StatusCode::kInvalidArgument,
+              "mode: only 'exclusive' is implemented so far (pool and continuous are not yet)");
+}
+
+}  // namespace tolk::scheduling

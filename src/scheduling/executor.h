@@ -1,0 +1,34 @@
+// executor.h — how a loaded model runs generate() calls from many threads.
+//
+// One executor per loaded model. The engine hands it a batch of sentences and waits for their
+// outputs; the executor decides when and where the batch runs (exclusive lock now; pool and
+// continuous batching implement the same interface).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "decoding/generate.h"
+#include "model/transformer.h"
+#include "tolk/options.h"
+
+namespace tolk::scheduling {
+
+struct ExecutionStats {
+  double queue_ms = 0.0;  // time waiting for the model
+  decoding::GenerationTimings timings;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Blocks until the batch is decoded. Thread-safe. Throws tolk::Error.
+  virtual std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
+                                                    const decoding::GenerationParams& params,
+                                                    ExecutionStats* stats) = 0;
+};
+
+std::unique_ptr<Executor> make_executor(const ModelOptions& options,
+                                        std::shared_ptr<const model::Transformer> model);
+
+}  // namespace tolk::scheduling
