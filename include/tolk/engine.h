@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,12 +31,39 @@ struct ModelInfo {
   int64_t weight_bytes = 0;              // bytes of weights held in memory
 };
 
+// The handle of an asynchronous translation. Every accepted request ends exactly once: with a
+// result, or with an error status (kCancelled, kTimeout, kShutdown, …) in the result.
+class TranslationRequest {
+ public:
+  struct State;
+  explicit TranslationRequest(std::shared_ptr<State> state);
+  // Asks the request to stop; it ends with kCancelled unless it already ended. Any thread.
+  void cancel();
+  // Waits up to timeout_ms (negative = forever, 0 = poll); true once the request has ended.
+  bool wait(int64_t timeout_ms) const;
+  bool done() const;
+  // The result once ended (waits if needed). Without a callback it can be taken once; a second
+  // call throws kInvalidArgument. With a callback, the callback received it and this throws too.
+  TranslationResult take_result();
+  // The final status once ended (kOk while still running).
+  StatusCode status() const;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+// Runs on an engine thread when a request ends; it must return quickly.
+using TranslationCallback = std::function<void(TranslationResult&&)>;
+
 class TranslatorEngine {
  public:
   explicit TranslatorEngine(EngineOptions options = {});
   ~TranslatorEngine();
   TranslatorEngine(const TranslatorEngine&) = delete;
   TranslatorEngine& operator=(const TranslatorEngine&) = delete;
+
+  // Destruction answers every pending request with kShutdown, waits for running ones, and joins
+  // all engine threads; no callback runs after the destructor returns.
 
   // Loads a model directory (Hugging Face layout) under `name`. Everything is validated here,
   // not at first use. Throws Error: kAlreadyExists, kFileNotFound, kInvalidModel,
@@ -66,6 +94,17 @@ class TranslatorEngine {
                                                  const std::vector<std::string>& src_langs,
                                                  const std::vector<std::string>& tgt_langs,
                                                  const TranslationOptions& options = {});
+
+  // Queues a translation and returns at once. Throws only for errors of the call itself
+  // (unknown model, bad options); input errors end the request with their status. `callback`
+  // (optional) runs once on an engine thread with the result. options.timeout_ms bounds the
+  // time from submission to completion (kTimeout).
+  std::shared_ptr<TranslationRequest> translate_async(const std::string& model,
+                                                      const std::string& text,
+                                                      const std::string& src_lang,
+                                                      const std::string& tgt_lang,
+                                                      const TranslationOptions& options = {},
+                                                      TranslationCallback callback = {});
 
  private:
   struct Impl;

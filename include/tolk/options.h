@@ -15,6 +15,8 @@ namespace tolk {
 struct EngineOptions {
   int intra_threads = 0;
   std::string log_level = "warn";  // "debug", "info", "warn", "error", "off"
+  int async_threads = 4;           // threads that run translate_async requests
+  int64_t max_queued_requests = 10000;  // async requests waiting beyond this → kQueueFull
 };
 
 // How a model's requests are executed.

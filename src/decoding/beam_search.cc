@@ -30,7 +30,7 @@ std::vector<SequenceOutput> beam_search(const model::Transformer& model, const E
 
   int64_t cur_len = 1;
   for (; cur_len < p.max_length && !active.empty(); ++cur_len) {
-    if (stop && stop()) throw Error(StatusCode::kCancelled, "request cancelled");
+    if (stop) check_stop(stop);
     const int64_t A = static_cast<int64_t>(active.size()), R = A * k;
     auto tokens = torch::empty({R}, torch::kInt64);
     std::vector<int64_t> forced(R);

@@ -10,6 +10,16 @@
 
 namespace tolk::decoding {
 
+void check_stop(const StopCheck& stop) {
+  switch (const StatusCode code = stop()) {
+    case StatusCode::kOk: return;
+    case StatusCode::kCancelled: throw Error(code, "request cancelled");
+    case StatusCode::kTimeout: throw Error(code, "request deadline passed");
+    case StatusCode::kShutdown: throw Error(code, "engine is shutting down");
+    default: throw Error(code, "decoding stopped");
+  }
+}
+
 EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs) {
   size_t longest = 0;
   for (const auto& in : inputs) longest = std::max(longest, in.source_ids.size());
@@ -39,6 +49,7 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
     if (in.source_ids.empty())
       throw Error(StatusCode::kInvalidArgument, "generate: empty source sequence");
   c10::InferenceMode guard;
+  if (should_stop) check_stop(should_stop);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   EncodedBatch batch = encode_batch(model, inputs);

@@ -11,6 +11,7 @@
 
 #include "decoding/generation_params.h"
 #include "model/transformer.h"
+#include "tolk/status.h"
 
 namespace tolk::decoding {
 
@@ -33,14 +34,18 @@ struct GenerationTimings {
   double decode_ms = 0.0;
 };
 
-// Called between decoder steps; returning true abandons the call (it then throws kCancelled).
-using StopCheck = std::function<bool()>;
+// Called before every decoder step: kOk continues; any other code abandons the call, which then
+// throws tolk::Error with that code (kCancelled, kTimeout, kShutdown).
+using StopCheck = std::function<StatusCode()>;
 
 std::vector<SequenceOutput> generate(const model::Transformer& model,
                                      const std::vector<SequenceInput>& inputs,
                                      const GenerationParams& params,
                                      GenerationTimings* timings = nullptr,
                                      const StopCheck& should_stop = {});
+
+// Throws tolk::Error when `stop` says so.
+void check_stop(const StopCheck& stop);
 
 // The pieces generate() is made of, exposed for tests and for the schedulers.
 struct EncodedBatch {

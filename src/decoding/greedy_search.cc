@@ -28,7 +28,7 @@ std::vector<SequenceOutput> greedy_search(const model::Transformer& model, const
     for (int64_t b = 0; b < B; ++b) generators.push_back(at::detail::createCPUGenerator(p.seed));
 
   for (int64_t cur_len = 1; cur_len < p.max_length && !live.empty(); ++cur_len) {
-    if (stop && stop()) throw Error(StatusCode::kCancelled, "request cancelled");
+    if (stop) check_stop(stop);
     const int64_t R = static_cast<int64_t>(live.size());
     auto tokens = torch::empty({R}, torch::kInt64);
     std::vector<std::vector<int64_t>> row_seqs;

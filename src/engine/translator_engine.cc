@@ -7,7 +7,9 @@
 #include <map>
 #include <mutex>
 
+#include "engine/async_runner.h"
 #include "engine/loaded_model.h"
+#include "engine/translation_request.h"
 #include "engine/option_resolver.h"
 #include "text/utf8.h"
 #include "tolk/engine.h"
@@ -21,6 +23,7 @@ struct TranslatorEngine::Impl {
   EngineOptions options;
   mutable std::mutex mutex;
   std::map<std::string, std::shared_ptr<LoadedModel>> models;
+  std::unique_ptr<engine::AsyncRunner> runner;  // created with the engine, shut down first
 
   std::shared_ptr<LoadedModel> get(const std::string& name) const {
     std::lock_guard<std::mutex> guard(mutex);
@@ -84,6 +87,60 @@ TranslationResult error_result(StatusCode code, const std::string& message) {
   return r;
 }
 
+// The whole request path for texts already bound to a model: prepare each text, run the valid
+// ones as one batch on the model's executor, detokenize. Per-item errors stay per item.
+std::vector<TranslationResult> run_translation(const LoadedModel& m,
+                                               const std::vector<std::string>& texts,
+                                               const std::vector<std::string>& src_langs,
+                                               const std::vector<std::string>& tgt_langs,
+                                               const TranslationOptions& options,
+                                               const decoding::GenerationParams& params,
+                                               const decoding::StopCheck& stop,
+                                               clock_type::time_point start) {
+  std::vector<TranslationResult> results(texts.size());
+  std::vector<decoding::SequenceInput> inputs;
+  std::vector<size_t> slot;  // inputs[j] answers results[slot[j]]
+  for (size_t i = 0; i < texts.size(); ++i) {
+    try {
+      inputs.push_back(prepare(m, texts[i], src_langs[i], tgt_langs[i]));
+      slot.push_back(i);
+    } catch (const Error& e) {
+      results[i] = error_result(e.code(), e.what());
+    }
+  }
+  const double prepare_ms = ms_since(start);
+  if (inputs.empty()) return results;
+
+  scheduling::ExecutionStats stats;
+  std::vector<decoding::SequenceOutput> outputs;
+  try {
+    outputs = m.executor->run(inputs, params, &stats, stop);
+  } catch (const Error& e) {
+    for (size_t i : slot) results[i] = error_result(e.code(), e.what());
+    return results;
+  } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug, not input
+    for (size_t i : slot) results[i] = error_result(StatusCode::kInternal, e.what());
+    return results;
+  }
+  const auto detok_start = clock_type::now();
+  for (size_t j = 0; j < outputs.size(); ++j) results[slot[j]] = make_result(m, outputs[j], options);
+  const double detok_ms = ms_since(detok_start);
+  for (size_t i : slot) {
+    auto& t = results[i].timings;
+    t.queue_ms = stats.queue_ms;
+    t.encode_ms = prepare_ms + stats.timings.encode_ms;
+    t.decode_ms = stats.timings.decode_ms + detok_ms;
+    t.total_ms = ms_since(start);
+  }
+  return results;
+}
+
+clock_type::time_point deadline_of(const TranslationOptions& o, clock_type::time_point start) {
+  if (o.timeout_ms < 0) throw Error(StatusCode::kInvalidArgument, "timeout_ms must be >= 0");
+  return o.timeout_ms > 0 ? start + std::chrono::milliseconds(o.timeout_ms)
+                          : clock_type::time_point::max();
+}
+
 }  // namespace
 
 TranslatorEngine::TranslatorEngine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
@@ -92,10 +149,17 @@ TranslatorEngine::TranslatorEngine(EngineOptions options) : impl_(std::make_uniq
     throw Error(StatusCode::kInvalidArgument, "intra_threads must be >= 0 (0 = LibTorch default)");
   // LibTorch's intra-op pool is process-global: set once, here, and only when asked.
   if (options.intra_threads > 0) torch::set_num_threads(options.intra_threads);
+  if (options.async_threads < 1 || options.async_threads > 1024)
+    throw Error(StatusCode::kInvalidArgument, "async_threads must be in [1, 1024]");
+  if (options.max_queued_requests < 1)
+    throw Error(StatusCode::kInvalidArgument, "max_queued_requests must be >= 1");
+  impl_->runner = std::make_unique<engine::AsyncRunner>(options.async_threads, options.max_queued_requests);
   impl_->options = std::move(options);
 }
 
-TranslatorEngine::~TranslatorEngine() = default;
+TranslatorEngine::~TranslatorEngine() {
+  if (impl_ && impl_->runner) impl_->runner->shutdown();
+}
 
 void TranslatorEngine::load_model(const std::string& name, const std::string& directory,
                                   ModelOptions options) {
@@ -164,43 +228,50 @@ std::vector<TranslationResult> TranslatorEngine::translate_batch(
   auto m = impl_->get(model);
   const auto params =
       engine::resolve_generation_params(options, m->generation_defaults, m->transformer->config());
+  const auto deadline = deadline_of(options, start);
+  engine::AsyncRunner* runner = impl_->runner.get();
+  auto stop = [deadline, runner] {
+    if (runner->shutting_down()) return StatusCode::kShutdown;
+    if (clock_type::now() > deadline) return StatusCode::kTimeout;
+    return StatusCode::kOk;
+  };
+  return run_translation(*m, texts, src_langs, tgt_langs, options, params, stop, start);
+}
 
-  std::vector<TranslationResult> results(texts.size());
-  std::vector<decoding::SequenceInput> inputs;
-  std::vector<size_t> slot;  // inputs[j] answers results[slot[j]]
-  for (size_t i = 0; i < texts.size(); ++i) {
+std::shared_ptr<TranslationRequest> TranslatorEngine::translate_async(
+    const std::string& model, const std::string& text, const std::string& src_lang,
+    const std::string& tgt_lang, const TranslationOptions& options, TranslationCallback callback) {
+  const auto start = clock_type::now();
+  auto m = impl_->get(model);
+  const auto params =
+      engine::resolve_generation_params(options, m->generation_defaults, m->transformer->config());
+  auto state = std::make_shared<TranslationRequest::State>();
+  state->callback = std::move(callback);
+  state->deadline = deadline_of(options, start);
+  engine::AsyncRunner* runner = impl_->runner.get();
+  auto task = [m, text, src_lang, tgt_lang, options, params, state, runner, start](bool shutting_down) {
+    auto stop = [state, runner] {
+      if (runner->shutting_down()) return StatusCode::kShutdown;
+      if (state->cancelled.load()) return StatusCode::kCancelled;
+      if (clock_type::now() > state->deadline) return StatusCode::kTimeout;
+      return StatusCode::kOk;
+    };
+    if (shutting_down) return state->finish(error_result(StatusCode::kShutdown, "engine is shutting down"));
+    if (const StatusCode early = stop(); early != StatusCode::kOk)
+      return state->finish(error_result(early, early == StatusCode::kCancelled ? "request cancelled"
+                                                                              : "request deadline passed"));
     try {
-      inputs.push_back(prepare(*m, texts[i], src_langs[i], tgt_langs[i]));
-      slot.push_back(i);
-    } catch (const Error& e) {
-      results[i] = error_result(e.code(), e.what());
+      auto results = run_translation(*m, {text}, {src_lang}, {tgt_lang}, options, params, stop, start);
+      state->finish(std::move(results[0]));
+    } catch (const std::exception& e) {
+      state->finish(error_result(StatusCode::kInternal, e.what()));
     }
-  }
-  const double prepare_ms = ms_since(start);
-  if (inputs.empty()) return results;
-
-  scheduling::ExecutionStats stats;
-  std::vector<decoding::SequenceOutput> outputs;
-  try {
-    outputs = m->executor->run(inputs, params, &stats);
-  } catch (const Error& e) {
-    for (size_t i : slot) results[i] = error_result(e.code(), e.what());
-    return results;
-  } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug, not input
-    for (size_t i : slot) results[i] = error_result(StatusCode::kInternal, e.what());
-    return results;
-  }
-  const auto detok_start = clock_type::now();
-  for (size_t j = 0; j < outputs.size(); ++j) results[slot[j]] = make_result(*m, outputs[j], options);
-  const double detok_ms = ms_since(detok_start);
-  for (size_t i : slot) {
-    auto& t = results[i].timings;
-    t.queue_ms = stats.queue_ms;
-    t.encode_ms = prepare_ms + stats.timings.encode_ms;
-    t.decode_ms = stats.timings.decode_ms + detok_ms;
-    t.total_ms = ms_since(start);
-  }
-  return results;
+  };
+  if (!runner->submit(std::move(task)))
+    throw Error(runner->shutting_down() ? StatusCode::kShutdown : StatusCode::kQueueFull,
+                runner->shutting_down() ? "engine is shutting down"
+                                        : "too many queued requests (max_queued_requests)");
+  return std::make_shared<TranslationRequest>(std::move(state));
 }
 
 const char* version() noexcept { return "0.1.0"; }

@@ -17,7 +17,8 @@ class ExclusiveExecutor final : public Executor {
 
   std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
                                             const decoding::GenerationParams& params,
-                                            ExecutionStats* stats) override {
+                                            ExecutionStats* stats,
+                                            const decoding::StopCheck& stop) override {
     using clock = std::chrono::steady_clock;
     const auto asked = clock::now();
     std::lock_guard<FifoLock> guard(lock_);
@@ -25,7 +26,7 @@ class ExclusiveExecutor final : public Executor {
     log::debug("exclusive: inference lock taken after {:.3f} ms ({} sentences)", wait_ms,
                inputs.size());
     decoding::GenerationTimings timings;
-    auto out = decoding::generate(*model_, inputs, params, &timings);
+    auto out = decoding::generate(*model_, inputs, params, &timings, stop);
     log::debug("exclusive: inference lock released after {:.3f} ms",
                timings.encode_ms + timings.decode_ms);
     if (stats) {

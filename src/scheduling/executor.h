@@ -25,7 +25,8 @@ class Executor {
   // Blocks until the batch is decoded. Thread-safe. Throws tolk::Error.
   virtual std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
                                                     const decoding::GenerationParams& params,
-                                                    ExecutionStats* stats) = 0;
+                                                    ExecutionStats* stats,
+                                                    const decoding::StopCheck& stop = {}) = 0;
 };
 
 std::unique_ptr<Executor> make_executor(const ModelOptions& options,
