@@ -29,6 +29,7 @@ enum class ExecutionMode {
 struct ModelOptions {
   ExecutionMode mode = ExecutionMode::kExclusive;
   int workers = 1;                     // pool mode: number of workers
+  int threads_per_worker = 0;          // pool mode: intra-op threads of each worker (0 = leave)
   std::string compute_type = "float32";
   std::string device = "cpu";
   // NllbTokenizer's legacy_behaviour ([pieces, </s>, lang]); unset = tokenizer_config.json's.

@@ -49,11 +49,16 @@ std::unique_ptr<Executor> make_executor(const ModelOptions& options,
     case ExecutionMode::kExclusive:
       return std::make_unique<ExclusiveExecutor>(std::move(model));
     case ExecutionMode::kPool:
+      if (options.workers < 1 || options.workers > 256)
+        throw Error(StatusCode::kInvalidArgument, "workers must be in [1, 256]");
+      if (options.threads_per_worker < 0)
+        throw Error(StatusCode::kInvalidArgument, "threads_per_worker must be >= 0");
+      return make_pool_executor(std::move(model), options.workers, options.threads_per_worker);
     case ExecutionMode::kContinuous:
       break;
   }
   throw Error(StatusCode::kInvalidArgument,
-              "mode: only 'exclusive' is implemented so far (pool and continuous are not yet)");
+              "mode 'continuous' is not implemented yet (use 'exclusive' or 'pool')");
 }
 
 }  // namespace tolk::scheduling

@@ -29,6 +29,10 @@ class Executor {
                                                     const decoding::StopCheck& stop = {}) = 0;
 };
 
+// pool(N): N worker threads over the one shared Transformer.
+std::unique_ptr<Executor> make_pool_executor(std::shared_ptr<const model::Transformer> model,
+                                             int workers, int threads_per_worker);
+
 std::unique_ptr<Executor> make_executor(const ModelOptions& options,
                                         std::shared_ptr<const model::Transformer> model);
 

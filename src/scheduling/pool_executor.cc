@@ -1,0 +1,106 @@
+// pool_executor.cc — N workers over ONE shared copy of the weights.
+//
+// The Transformer is const and shared; each job builds its own DecoderState, so workers share
+// nothing mutable. Jobs wait in one FIFO queue; each worker sets its own intra-op thread count
+// (OpenMP's setting is per thread), so workers × threads can be sized to the cores.
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "scheduling/executor.h"
+#include "tolk/status.h"
+#include "util/log.h"
+
+namespace tolk::scheduling {
+namespace {
+
+class PoolExecutor final : public Executor {
+ public:
+  PoolExecutor(std::shared_ptr<const model::Transformer> model, int workers, int threads_per_worker)
+      : model_(std::move(model)) {
+    for (int i = 0; i < workers; ++i)
+      workers_.emplace_back([this, threads_per_worker] { loop(threads_per_worker); });
+  }
+
+  ~PoolExecutor() override {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
+                                            const decoding::GenerationParams& params,
+                                            ExecutionStats* stats,
+                                            const decoding::StopCheck& stop) override {
+    Job job{&inputs, &params, &stop, stats, std::chrono::steady_clock::now(), {}};
+    auto done = job.promise.get_future();
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      if (stopping_) throw Error(StatusCode::kShutdown, "model is being unloaded");
+      queue_.push_back(&job);
+    }
+    cv_.notify_one();
+    return done.get();  // rethrows the worker's exception
+  }
+
+ private:
+  struct Job {
+    const std::vector<decoding::SequenceInput>* inputs;
+    const decoding::GenerationParams* params;
+    const decoding::StopCheck* stop;
+    ExecutionStats* stats;
+    std::chrono::steady_clock::time_point queued;
+    std::promise<std::vector<decoding::SequenceOutput>> promise;
+  };
+
+  void loop(int threads) {
+    if (threads > 0) at::set_num_threads(threads);
+    for (;;) {
+      Job* job = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      const double wait_ms = std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - job->queued).count();
+      try {
+        decoding::GenerationTimings timings;
+        auto out = decoding::generate(*model_, *job->inputs, *job->params, &timings, *job->stop);
+        if (job->stats) {
+          job->stats->queue_ms = wait_ms;
+          job->stats->timings = timings;
+        }
+        job->promise.set_value(std::move(out));
+      } catch (...) {
+        job->promise.set_exception(std::current_exception());
+      }
+    }
+  }
+
+  std::shared_ptr<const model::Transformer> model_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_pool_executor(std::shared_ptr<const model::Transformer> model,
+                                             int workers, int threads_per_worker) {
+  return std::make_unique<PoolExecutor>(std::move(model), workers, threads_per_worker);
+}
+
+}  // namespace tolk::scheduling

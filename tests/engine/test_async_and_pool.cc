@@ -1,0 +1,137 @@
+// translate_async (wait, callbacks, cancel, timeout, shutdown) and the pool mode: every request
+// ends exactly once, with the ids of sequential translate_sync.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "../support/reference_data.h"
+#include "tolk/engine.h"
+
+using namespace tolk;
+
+namespace {
+TranslationOptions greedy20() {
+  TranslationOptions o;
+  o.max_new_tokens = 20;
+  return o;
+}
+std::string text_of(const std::string& c) { return test::reference()["cases"][c]["src_text"]; }
+}  // namespace
+
+TEST_CASE("translate_async: wait, take once, callback once", "[engine][async]") {
+  TranslatorEngine engine;
+  engine.load_model("dev", test::dev_dir());
+  auto want = engine.translate_sync("dev", text_of("short"), "eng_Latn", "fra_Latn", greedy20()).ids;
+  auto r = engine.translate_async("dev", text_of("short"), "eng_Latn", "fra_Latn", greedy20());
+  REQUIRE(r->wait(-1));
+  CHECK(r->done());
+  auto result = r->take_result();
+  CHECK(result.ok());
+  CHECK(result.ids == want);
+  CHECK_THROWS_AS(r->take_result(), Error);  // handed out once only
+
+  std::atomic<int> calls{0};
+  std::vector<int64_t> seen;
+  auto c = engine.translate_async("dev", text_of("short"), "eng_Latn", "fra_Latn", greedy20(),
+                                  [&](TranslationResult&& res) { seen = res.ids; ++calls; });
+  REQUIRE(c->wait(-1));
+  CHECK(calls == 1);
+  CHECK(seen == want);
+  CHECK(c->status() == StatusCode::kOk);
+  CHECK_THROWS_AS(c->take_result(), Error);  // the callback owns it
+
+  auto bad = engine.translate_async("dev", "hi", "eng_Latn", "nope_Latn", greedy20());
+  bad->wait(-1);
+  CHECK(bad->status() == StatusCode::kUnknownLanguage);
+  CHECK_THROWS_AS(engine.translate_async("nope", "hi", "eng_Latn", "fra_Latn"), Error);
+}
+
+TEST_CASE("cancel, timeout and shutdown end every request exactly once", "[engine][async]") {
+  std::atomic<int> callbacks{0}, ok{0}, cancelled{0}, shutdown{0}, other{0};
+  std::vector<std::shared_ptr<TranslationRequest>> requests;
+  {
+    EngineOptions eo;
+    eo.async_threads = 2;
+    TranslatorEngine engine(eo);
+    engine.load_model("dev", test::dev_dir());
+    TranslationOptions slow;
+    slow.max_new_tokens = 200;
+    slow.beam_size = 4;
+    for (int i = 0; i < 40; ++i)
+      requests.push_back(engine.translate_async(
+          "dev", text_of("long"), "eng_Latn", "fra_Latn", slow, [&](TranslationResult&& r) {
+            ++callbacks;
+            if (r.status == StatusCode::kOk) ++ok;
+            else if (r.status == StatusCode::kCancelled) ++cancelled;
+            else if (r.status == StatusCode::kShutdown) ++shutdown;
+            else ++other;
+          }));
+    for (int i = 0; i < 40; i += 2) requests[i]->cancel();
+    TranslationOptions tiny = greedy20();
+    tiny.timeout_ms = 1;
+    auto timed = engine.translate_async("dev", text_of("long"), "eng_Latn", "fra_Latn", tiny);
+    timed->wait(-1);
+    CHECK(timed->status() == StatusCode::kTimeout);
+  }  // the destructor answers what is left with kShutdown and joins
+  CHECK(callbacks == 40);
+  CHECK(other == 0);
+  CHECK(cancelled >= 1);
+  CHECK(ok + cancelled + shutdown == 40);
+  for (auto& r : requests) CHECK(r->wait(0));  // handles outlive the engine
+}
+
+TEST_CASE("a full queue refuses at once with kQueueFull", "[engine][async]") {
+  EngineOptions eo;
+  eo.async_threads = 1;
+  eo.max_queued_requests = 2;
+  TranslatorEngine engine(eo);
+  engine.load_model("dev", test::dev_dir());
+  TranslationOptions slow;
+  slow.max_new_tokens = 200;
+  slow.beam_size = 4;
+  std::vector<std::shared_ptr<TranslationRequest>> kept;
+  StatusCode refused = StatusCode::kOk;
+  for (int i = 0; i < 10 && refused == StatusCode::kOk; ++i) {
+    try {
+      kept.push_back(engine.translate_async("dev", text_of("long"), "eng_Latn", "fra_Latn", slow));
+    } catch (const Error& e) {
+      refused = e.code();
+    }
+  }
+  CHECK(refused == StatusCode::kQueueFull);
+  for (auto& r : kept) r->cancel();
+}
+
+TEST_CASE("pool mode: 4 workers over one copy give the sequential ids", "[engine][pool]") {
+  TranslatorEngine engine;
+  engine.load_model("exclusive", test::dev_dir());
+  ModelOptions pool;
+  pool.mode = ExecutionMode::kPool;
+  pool.workers = 4;
+  pool.threads_per_worker = 1;
+  engine.load_model("pool", test::dev_dir(), pool);
+  const auto names = test::case_names();
+  std::vector<std::vector<int64_t>> want;
+  for (const auto& n : names) {
+    const auto& c = test::reference()["cases"][n];
+    want.push_back(engine.translate_sync("exclusive", c["src_text"], c["src_lang"], c["tgt_lang"], greedy20()).ids);
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < names.size(); ++i) {
+        const size_t k = (i + t) % names.size();
+        const auto& c = test::reference()["cases"][names[k]];
+        auto r = engine.translate_sync("pool", c["src_text"], c["src_lang"], c["tgt_lang"], greedy20());
+        if (r.ids != want[k]) ++mismatches;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == 0);
+  ModelOptions bad = pool;
+  bad.workers = 0;
+  CHECK_THROWS_AS(engine.load_model("bad", test::dev_dir(), bad), Error);
+  engine.unload_model("pool");  // joins its workers
+}
