@@ -267,11 +267,14 @@ std::shared_ptr<TranslationRequest> TranslatorEngine::translate_async(
       state->finish(error_result(StatusCode::kInternal, e.what()));
     }
   };
+  // The handle exists before the task is queued: once queued, the request must reach its
+  // caller, so nothing that can fail may come after submit().
+  auto handle = std::make_shared<TranslationRequest>(state);
   if (!runner->submit(std::move(task)))
     throw Error(runner->shutting_down() ? StatusCode::kShutdown : StatusCode::kQueueFull,
                 runner->shutting_down() ? "engine is shutting down"
                                         : "too many queued requests (max_queued_requests)");
-  return std::make_shared<TranslationRequest>(std::move(state));
+  return handle;
 }
 
 const char* version() noexcept { return "0.1.0"; }
