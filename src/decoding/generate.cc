@@ -1,6 +1,8 @@
 // generate.cc — batch encoding and the dispatch to a search.
 #include "decoding/generate.h"
 
+#include "decoding/batch_decoder.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -52,10 +54,19 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
   if (should_stop) check_stop(should_stop);
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  EncodedBatch batch = encode_batch(model, inputs);
+  // The static path is the continuous one with every sentence admitted at once.
+  BatchDecoder decoder(model);
+  std::vector<Admission> items;
+  for (size_t i = 0; i < inputs.size(); ++i) items.push_back({i, inputs[i], params});
+  std::vector<Finished> finished;
+  decoder.admit(items, &finished);
   const auto t1 = clock::now();
-  auto out = params.beam_size > 1 ? beam_search(model, batch, inputs, params, should_stop)
-                                  : greedy_search(model, batch, inputs, params, should_stop);
+  while (decoder.sentences() > 0) {
+    if (should_stop) check_stop(should_stop);
+    for (auto& f : decoder.step()) finished.push_back(std::move(f));
+  }
+  std::vector<SequenceOutput> out(inputs.size());
+  for (auto& f : finished) out[f.id] = std::move(f.output);
   if (timings) {
     timings->encode_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
     timings->decode_ms = std::chrono::duration<double, std::milli>(clock::now() - t1).count();

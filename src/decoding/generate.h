@@ -47,19 +47,12 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
 // Throws tolk::Error when `stop` says so.
 void check_stop(const StopCheck& stop);
 
-// The pieces generate() is made of, exposed for tests and for the schedulers.
+// Right-pads the sources into one batch and runs the encoder over it (batch_decoder.h uses it).
 struct EncodedBatch {
   torch::Tensor input_ids;       // [B, S], right-padded with pad_token_id
   torch::Tensor attention_mask;  // [B, S]
   torch::Tensor encoder_out;     // [B, S, D]
 };
 EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs);
-
-std::vector<SequenceOutput> greedy_search(const model::Transformer& model, const EncodedBatch& batch,
-                                          const std::vector<SequenceInput>& inputs,
-                                          const GenerationParams& params, const StopCheck& stop);
-std::vector<SequenceOutput> beam_search(const model::Transformer& model, const EncodedBatch& batch,
-                                        const std::vector<SequenceInput>& inputs,
-                                        const GenerationParams& params, const StopCheck& stop);
 
 }  // namespace tolk::decoding

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "model/attention.h"
+#include "model/decoder_state.h"
 #include "model/positional.h"
 #include "tolk/status.h"
 
@@ -14,7 +15,9 @@ namespace tolk::model {
 
 Transformer::Transformer(ModelConfig config, ModelWeights weights)
     : config_(std::move(config)), weights_(std::move(weights)) {
-  c10::InferenceMode guard;
+  // A normal (not inference-mode) tensor, so the same Transformer also serves autograd in the
+  // demo-model trainer; inference code may read normal tensors freely.
+  torch::NoGradGuard no_grad;
   // offset 2 (padding_idx + 1): the table HF builds has max_position_embeddings + 2 rows.
   positions_table_ = sinusoidal_table(config_.max_position_embeddings + 2, config_.d_model,
                                       config_.pad_token_id);
@@ -122,6 +125,114 @@ torch::Tensor Transformer::decode_step(DecoderState& state, const torch::Tensor&
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   state.length = t + 1;
+  x = layer_norm(x, weights_.decoder_norm);
+  return torch::linear(x.squeeze(1), weights_.lm_head);
+}
+
+void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length,
+                                int64_t max_source, int64_t keep_rows) const {
+  const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
+  const int64_t old_rows = cache.rows();
+  const int64_t old_len = cache.max_length(), old_src = cache.max_source();
+  if (rows <= old_rows && max_length <= old_len && max_source <= old_src) return;
+  // Geometric growth: admissions come one burst at a time, reallocation should be rare.
+  const int64_t new_rows = std::max(rows, std::max<int64_t>(old_rows, 1) * (rows > old_rows ? 2 : 1));
+  const int64_t new_len = std::max(max_length, old_len);
+  const int64_t new_src = std::max(max_source, old_src);
+  const auto opts = positions_table_.options();
+  keep_rows = std::min(keep_rows, old_rows);
+  if (cache.layers.empty()) cache.layers.resize(weights_.decoder_layers.size());
+  auto grow = [&](torch::Tensor& t, int64_t len, int64_t old) {
+    auto fresh = torch::zeros({new_rows, H, len, hd}, opts);
+    if (t.defined() && keep_rows > 0)
+      fresh.narrow(0, 0, keep_rows).narrow(2, 0, old).copy_(t.narrow(0, 0, keep_rows));
+    t = fresh;
+  };
+  for (auto& l : cache.layers) {
+    grow(l.self_k, new_len, old_len);
+    grow(l.self_v, new_len, old_len);
+    grow(l.cross_k, new_src, old_src);
+    grow(l.cross_v, new_src, old_src);
+  }
+  auto mask = torch::full({new_rows, new_src}, mask_min_value(), opts);
+  if (cache.cross_mask.defined() && keep_rows > 0)
+    mask.narrow(0, 0, keep_rows).narrow(1, 0, old_src).copy_(cache.cross_mask.narrow(0, 0, keep_rows));
+  cache.cross_mask = mask;
+  cache.length.resize(static_cast<size_t>(new_rows), 0);
+  cache.source_length.resize(static_cast<size_t>(new_rows), 0);
+}
+
+void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
+                             const torch::Tensor& attention_mask,
+                             const std::vector<int64_t>& encoder_rows,
+                             const std::vector<int64_t>& slots) const {
+  const int64_t H = config_.decoder_attention_heads, S = encoder_out.size(1);
+  if (S > cache.max_source()) throw Error(StatusCode::kInternal, "slot cache: source too long");
+  auto rows = torch::tensor(encoder_rows, torch::kInt64);
+  auto dst = torch::tensor(slots, torch::kInt64);
+  auto enc = encoder_out.index_select(0, rows);
+  for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
+    const auto& l = weights_.decoder_layers[i];
+    auto& c = cache.layers[i];
+    auto kv = torch::linear(enc, l.cross_kv.weight, l.cross_kv.bias).chunk(2, -1);
+    c.cross_k.narrow(2, 0, S).index_copy_(0, dst, split_heads(kv[0], H));
+    c.cross_v.narrow(2, 0, S).index_copy_(0, dst, split_heads(kv[1], H));
+  }
+  auto keep = attention_mask.index_select(0, rows).to(torch::kBool);
+  auto mask = torch::full({static_cast<int64_t>(slots.size()), cache.max_source()},
+                          mask_min_value(), cache.cross_mask.options());
+  mask.narrow(1, 0, S).masked_fill_(keep, 0.0f);
+  cache.cross_mask.index_copy_(0, dst, mask);
+  for (size_t j = 0; j < slots.size(); ++j) {
+    cache.length[slots[j]] = 0;
+    // Rows attend to S columns at most; a shorter source's padding columns are masked anyway.
+    cache.source_length[slots[j]] = S;
+  }
+}
+
+torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
+                                             const torch::Tensor& tokens) const {
+  const int64_t H = config_.decoder_attention_heads;
+  const double scaling = std::pow(static_cast<double>(config_.d_model / H), -0.5);
+  int64_t longest = 0, widest = 0;
+  for (int64_t r = 0; r < n; ++r) {
+    longest = std::max(longest, cache.length[r]);
+    widest = std::max(widest, cache.source_length[r]);
+  }
+  if (longest >= cache.max_length())
+    throw Error(StatusCode::kInternal, "slot cache: decoder length exceeds the reserved positions");
+  const std::vector<int64_t> lens(cache.length.begin(), cache.length.begin() + n);
+  auto past = torch::tensor(lens, torch::kInt64);
+  auto rows = torch::arange(n, torch::kInt64);
+  const int64_t keys = longest + 1;
+  // Decoder tokens are never <pad>, so each position is pad + 1 + past (HF's position ids).
+  auto x = embed(tokens.view({n, 1}), (past + config_.pad_token_id + 1).view({n, 1}));
+  // Row r sees its own keys 0..past[r]; later columns belong to nobody yet.
+  auto self_mask = torch::zeros({n, keys}, torch::kFloat32)
+                       .masked_fill_(torch::arange(keys, torch::kInt64).view({1, keys}) >
+                                         past.view({n, 1}),
+                                     mask_min_value())
+                       .view({n, 1, 1, keys});
+  auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
+  using torch::indexing::Slice;
+  for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
+    const auto& l = weights_.decoder_layers[i];
+    auto& c = cache.layers[i];
+    auto h = layer_norm(x, l.self_attn_norm);
+    auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+    c.self_k.index_put_({rows, Slice(), past}, split_heads(qkv[1], H).squeeze(2));
+    c.self_v.index_put_({rows, Slice(), past}, split_heads(qkv[2], H).squeeze(2));
+    auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
+                    c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
+    x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+    h = layer_norm(x, l.cross_attn_norm);
+    auto q = torch::linear(h, l.cross_q.weight, l.cross_q.bias) * scaling;
+    a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
+               c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
+    x = x + torch::linear(a, l.cross_out.weight, l.cross_out.bias);
+    x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
+  }
+  for (int64_t r = 0; r < n; ++r) ++cache.length[r];
   x = layer_norm(x, weights_.decoder_norm);
   return torch::linear(x.squeeze(1), weights_.lm_head);
 }

@@ -12,6 +12,7 @@
 
 #include "model/decoder_state.h"
 #include "model/model_config.h"
+#include "model/slot_cache.h"
 #include "model/weights.h"
 
 namespace tolk::model {
@@ -38,6 +39,20 @@ class Transformer {
   // One incremental decoder step: feeds tokens [B] (one per row), appends their K/V to the cache
   // and returns the logits [B, V] of the next token.
   torch::Tensor decode_step(DecoderState& state, const torch::Tensor& tokens) const;
+
+  // Continuous batching over a SlotCache (slot_cache.h).
+  // Grows `cache` to at least `rows` rows × `max_length` positions × `max_source` source tokens;
+  // rows [0, keep_rows) keep their state. Never shrinks.
+  void reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length, int64_t max_source,
+                     int64_t keep_rows) const;
+  // Slot slots[j] starts a new sequence over encoder row encoder_rows[j]: its cross-attention
+  // K/V are computed once here, its decoder length becomes 0.
+  void fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
+                  const torch::Tensor& attention_mask, const std::vector<int64_t>& encoder_rows,
+                  const std::vector<int64_t>& slots) const;
+  // One decoder step over slots [0, n): tokens [n], row r at its own position cache.length[r]
+  // (masked attention over what each row owns); returns logits [n, V].
+  torch::Tensor decode_step_slots(SlotCache& cache, int64_t n, const torch::Tensor& tokens) const;
 
   // Full (non-incremental) decoder over decoder_input_ids [B, T] with a causal mask and an
   // optional decoder attention mask [B, T]: logits [B, T, V]. For teacher forcing and tests.

@@ -1,0 +1,63 @@
+// slot_cache.cc — see slot_cache.h.
+#include "model/slot_cache.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace tolk::model {
+
+int64_t SlotCache::max_length() const noexcept {
+  return layers.empty() ? 0 : layers[0].self_k.size(2);
+}
+
+int64_t SlotCache::max_source() const noexcept {
+  return layers.empty() ? 0 : layers[0].cross_k.size(2);
+}
+
+void SlotCache::copy_row(int64_t dst, int64_t src) {
+  if (dst == src) return;
+  const int64_t used = std::min(length[src], max_length());
+  const int64_t src_len = source_length[src];
+  for (auto& l : layers) {
+    // Only the filled part of a row matters; the rest is masked until overwritten.
+    if (used > 0) {
+      l.self_k[dst].narrow(1, 0, used).copy_(l.self_k[src].narrow(1, 0, used));
+      l.self_v[dst].narrow(1, 0, used).copy_(l.self_v[src].narrow(1, 0, used));
+    }
+    l.cross_k[dst].narrow(1, 0, src_len).copy_(l.cross_k[src].narrow(1, 0, src_len));
+    l.cross_v[dst].narrow(1, 0, src_len).copy_(l.cross_v[src].narrow(1, 0, src_len));
+  }
+  cross_mask[dst].copy_(cross_mask[src]);
+  length[dst] = length[src];
+  source_length[dst] = source_length[src];
+}
+
+void SlotCache::swap_rows(int64_t a, int64_t b, int64_t spare) {
+  if (a == b) return;
+  copy_row(spare, a);
+  copy_row(a, b);
+  copy_row(b, spare);
+}
+
+void SlotCache::reorder_self(const std::vector<int64_t>& dst, const std::vector<int64_t>& src) {
+  bool identity = true;
+  for (size_t j = 0; j < dst.size(); ++j) identity = identity && dst[j] == src[j];
+  if (identity || dst.empty()) return;
+  int64_t used = 0;
+  for (int64_t r : src) used = std::max(used, length[r]);
+  used = std::min(used, max_length());
+  auto d = torch::tensor(dst, torch::kInt64);
+  auto s = torch::tensor(src, torch::kInt64);
+  for (auto& l : layers) {
+    for (torch::Tensor* t : {&l.self_k, &l.self_v}) {
+      auto part = t->narrow(2, 0, used);
+      part.index_copy_(0, d, part.index_select(0, s));  // gather first: src and dst overlap
+    }
+  }
+  std::vector<int64_t> new_len(dst.size());
+  for (size_t j = 0; j < dst.size(); ++j) new_len[j] = length[src[j]];
+  for (size_t j = 0; j < dst.size(); ++j) length[dst[j]] = new_len[j];
+}
+
+}  // namespace tolk::model

@@ -1,0 +1,42 @@
+// slot_cache.h — KV caches for a batch whose rows come and go: one slot per live decoder row.
+//
+// Continuous batching admits and retires sequences between decoder steps. Rows [0, n) of every
+// tensor are the ones a step runs over; each row has its own decoder length and source length,
+// and attention masks what a row does not own. Retiring or pausing a row moves one other row
+// into its place (a copy of one row), so no step ever copies the whole cache. Capacity grows
+// geometrically when admissions need more rows, positions or source tokens.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace tolk::model {
+
+struct SlotLayer {
+  torch::Tensor self_k, self_v;    // [rows, H, max_length, hd]
+  torch::Tensor cross_k, cross_v;  // [rows, H, max_source, hd]
+};
+
+class SlotCache {
+ public:
+  std::vector<SlotLayer> layers;
+  torch::Tensor cross_mask;              // [rows, max_source] additive: 0 keep, min masked
+  std::vector<int64_t> length;           // decoder tokens cached, per slot
+  std::vector<int64_t> source_length;    // encoder tokens, per slot
+
+  int64_t rows() const noexcept { return static_cast<int64_t>(length.size()); }
+  int64_t max_length() const noexcept;   // positions per row
+  int64_t max_source() const noexcept;   // source tokens per row
+
+  // Row `src`'s whole state (self and cross K/V, mask, lengths) into row `dst`.
+  void copy_row(int64_t dst, int64_t src);
+  // Exchanges two rows through `spare`, a row whose content may be overwritten.
+  void swap_rows(int64_t a, int64_t b, int64_t spare);
+  // Beam reordering inside one sequence: rows dst[j] take the self-attention state rows src[j]
+  // had (cross state is the same for every beam of a sequence, so it is not copied).
+  void reorder_self(const std::vector<int64_t>& dst, const std::vector<int64_t>& src);
+};
+
+}  // namespace tolk::model
