@@ -26,8 +26,20 @@ enum class ExecutionMode {
   kContinuous,  // iteration-level batching
 };
 
+// How a request's text becomes sentences (each decoded as its own sequence, then re-joined).
+enum class SentenceSplitting {
+  kOff,          // the whole text is one sequence
+  kPunctuation,  // split after . ! ? … (per-language abbreviations), 。！？ and line breaks
+};
+
+// What happens to a sentence longer than max_input_tokens.
+enum class LongSentencePolicy {
+  kReject,  // the request fails with kInputTooLong
+  kSplit,   // cut at clause punctuation, then whitespace, into pieces that fit
+};
+
 struct ModelOptions {
-  ExecutionMode mode = ExecutionMode::kExclusive;
+  ExecutionMode mode = ExecutionMode::kContinuous;
   int workers = 1;                     // pool mode: number of workers
   int threads_per_worker = 0;          // pool mode: intra-op threads of each worker (0 = leave)
   std::string compute_type = "float32";
@@ -38,6 +50,18 @@ struct ModelOptions {
   // 0 = the model's max_position_embeddings.
   int64_t max_input_tokens = 0;
   int64_t max_input_bytes = 1 << 20;   // longest accepted text, in bytes
+  SentenceSplitting sentence_splitting = SentenceSplitting::kPunctuation;
+  LongSentencePolicy long_sentences = LongSentencePolicy::kReject;
+  int64_t max_sentences_per_request = 10000;
+
+  // Continuous mode (DESIGN.md "Continuous batching").
+  int64_t max_batch_sequences = 64;    // live sentences in the running batch
+  int64_t max_batch_tokens = 16384;    // Σ over live rows of (source + max decode length) tokens
+  int64_t encode_chunk_tokens = 512;   // newcomer source tokens encoded per scheduling unit
+  int64_t batch_window_ms = 0;         // idle model: wait this long to gather a burst
+  double bulk_min_share = 0.1;         // share of steps that still advance paused bulk work
+  int64_t aging_ms = 2000;             // a waiting sentence moves up one class per aging_ms
+  int64_t max_queued_sentences = 100000;  // waiting sentences beyond this → kQueueFull
 };
 
 enum class Priority { kInteractive, kNormal, kBulk };

@@ -2,9 +2,11 @@
 // static path (generate(): admit everything, step until done) and continuous batching (admit
 // newcomers between steps, retire finished sentences at once, pause and resume).
 //
-// Not thread-safe: one thread (a worker or a scheduler loop) owns a BatchDecoder. Rows of active
-// sentences are kept in slots [0, active_rows), paused ones right after them, so a step is one
-// decoder pass over a prefix of the cache.
+// Not thread-safe: one thread (a worker or a scheduler loop) owns a BatchDecoder. Every sentence
+// has a tier (0 = interactive, 1 = normal, 2 = bulk) and rows are kept sorted by tier, so
+// "step everyone up to tier t" is one decoder pass over a prefix of the cache: pausing bulk work
+// costs nothing, and bulk rows keep their slots while paused. Admitting or retiring a row moves
+// at most one row per tier boundary.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@ namespace tolk::decoding {
 
 struct Admission {
   uint64_t id = 0;  // the caller's key, unique among live sentences
+  int tier = 1;     // 0..kTiers-1; lower tiers are never paused by higher ones
   SequenceInput input;
   GenerationParams params;
 };
@@ -32,26 +35,25 @@ struct Finished {
 
 class BatchDecoder {
  public:
+  static constexpr int kTiers = 3;
+
   explicit BatchDecoder(const model::Transformer& model);
 
   // Encodes the newcomers in one batched encoder pass, computes their cross-attention K/V once
   // and gives each its rows (active). Sentences that are already done (max_length ≤ 1) come
   // back in `done`.
   void admit(const std::vector<Admission>& items, std::vector<Finished>* done);
-  // One decoder step over every active sentence; returns the ones that finished (their rows are
-  // freed before this returns).
-  std::vector<Finished> step();
+  // One decoder step over every sentence of tier ≤ max_tier (the others wait in their slots);
+  // returns the ones that finished (their rows are freed before this returns).
+  std::vector<Finished> step(int max_tier = kTiers - 1);
 
-  void pause(uint64_t id);     // keeps its slots, skips it in step()
-  void resume(uint64_t id);
   void remove(uint64_t id);    // cancelled or expired: frees its rows, no result
   bool contains(uint64_t id) const { return groups_.count(id) != 0; }
-  bool is_paused(uint64_t id) const;
 
   size_t sentences() const { return groups_.size(); }
-  size_t active_sentences() const { return groups_.size() - paused_count_; }
-  int64_t active_rows() const { return active_rows_; }
-  int64_t rows() const { return rows_; }
+  size_t sentences_in_tier(int tier) const { return tier_sentences_[tier]; }
+  int64_t rows() const { return end_[kTiers - 1]; }
+  int64_t rows_up_to(int tier) const { return end_[tier]; }
   // Cost model for admission: rows (beams) a sentence with these params will occupy.
   static int64_t rows_for(const GenerationParams& params);
 
@@ -59,7 +61,7 @@ class BatchDecoder {
   struct Group {
     std::unique_ptr<SequenceSearch> search;
     std::vector<int64_t> slots;  // slot of each row, row order of the search
-    bool paused = false;
+    int tier = 1;
   };
   struct Owner {
     uint64_t id = 0;
@@ -67,16 +69,16 @@ class BatchDecoder {
   };
 
   void move_row(int64_t dst, int64_t src);    // src's state and ownership into dst
-  void swap_rows(int64_t a, int64_t b);
+  int64_t insert_row(int tier);               // opens a slot at the end of `tier`'s block
+  void erase_row(int64_t slot, int tier);     // closes a slot, keeping every block contiguous
   void free_group(uint64_t id);
 
   const model::Transformer& model_;
   model::SlotCache cache_;
   std::map<uint64_t, Group> groups_;
   std::vector<Owner> owner_;   // per slot
-  int64_t rows_ = 0;           // slots in use (active + paused)
-  int64_t active_rows_ = 0;    // slots [0, active_rows_) are active
-  size_t paused_count_ = 0;
+  int64_t end_[kTiers] = {0, 0, 0};      // tier t owns slots [end_[t-1], end_[t])
+  size_t tier_sentences_[kTiers] = {0, 0, 0};
 };
 
 }  // namespace tolk::decoding

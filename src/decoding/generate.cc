@@ -57,7 +57,7 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
   // The static path is the continuous one with every sentence admitted at once.
   BatchDecoder decoder(model);
   std::vector<Admission> items;
-  for (size_t i = 0; i < inputs.size(); ++i) items.push_back({i, inputs[i], params});
+  for (size_t i = 0; i < inputs.size(); ++i) items.push_back({i, 1, inputs[i], params});
   std::vector<Finished> finished;
   decoder.admit(items, &finished);
   const auto t1 = clock::now();

@@ -114,7 +114,7 @@ std::vector<TranslationResult> run_translation(const LoadedModel& m,
   scheduling::ExecutionStats stats;
   std::vector<decoding::SequenceOutput> outputs;
   try {
-    outputs = m.executor->run(inputs, params, &stats, stop);
+    outputs = m.executor->run(inputs, params, &stats, stop, options.priority);
   } catch (const Error& e) {
     for (size_t i : slot) results[i] = error_result(e.code(), e.what());
     return results;

@@ -18,7 +18,8 @@ class ExclusiveExecutor final : public Executor {
   std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
                                             const decoding::GenerationParams& params,
                                             ExecutionStats* stats,
-                                            const decoding::StopCheck& stop) override {
+                                            const decoding::StopCheck& stop,
+                                            Priority /*priority: one request at a time*/) override {
     using clock = std::chrono::steady_clock;
     const auto asked = clock::now();
     std::lock_guard<FifoLock> guard(lock_);
@@ -55,10 +56,9 @@ std::unique_ptr<Executor> make_executor(const ModelOptions& options,
         throw Error(StatusCode::kInvalidArgument, "threads_per_worker must be >= 0");
       return make_pool_executor(std::move(model), options.workers, options.threads_per_worker);
     case ExecutionMode::kContinuous:
-      break;
+      return make_continuous_executor(std::move(model), options);
   }
-  throw Error(StatusCode::kInvalidArgument,
-              "mode 'continuous' is not implemented yet (use 'exclusive' or 'pool')");
+  throw Error(StatusCode::kInvalidArgument, "unknown execution mode");
 }
 
 }  // namespace tolk::scheduling

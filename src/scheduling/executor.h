@@ -22,16 +22,22 @@ struct ExecutionStats {
 class Executor {
  public:
   virtual ~Executor() = default;
-  // Blocks until the batch is decoded. Thread-safe. Throws tolk::Error.
+  // Blocks until the batch is decoded. Thread-safe. Throws tolk::Error. `priority` matters
+  // only where sentences of different requests share a batch (continuous mode).
   virtual std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
                                                     const decoding::GenerationParams& params,
                                                     ExecutionStats* stats,
-                                                    const decoding::StopCheck& stop = {}) = 0;
+                                                    const decoding::StopCheck& stop,
+                                                    Priority priority) = 0;
 };
 
 // pool(N): N worker threads over the one shared Transformer.
 std::unique_ptr<Executor> make_pool_executor(std::shared_ptr<const model::Transformer> model,
                                              int workers, int threads_per_worker);
+
+// continuous: one scheduler loop batching every request's sentences at the step level.
+std::unique_ptr<Executor> make_continuous_executor(std::shared_ptr<const model::Transformer> model,
+                                                   const ModelOptions& options);
 
 std::unique_ptr<Executor> make_executor(const ModelOptions& options,
                                         std::shared_ptr<const model::Transformer> model);

@@ -39,7 +39,8 @@ class PoolExecutor final : public Executor {
   std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
                                             const decoding::GenerationParams& params,
                                             ExecutionStats* stats,
-                                            const decoding::StopCheck& stop) override {
+                                            const decoding::StopCheck& stop,
+                                            Priority /*priority: one request at a time*/) override {
     Job job{&inputs, &params, &stop, stats, std::chrono::steady_clock::now(), {}};
     auto done = job.promise.get_future();
     {

@@ -1,0 +1,407 @@
+// continuous_executor.cc — iteration-level batching (DESIGN.md "Continuous batching").
+//
+// One scheduler thread per model owns a BatchDecoder. Callers' sentences wait in three FIFO
+// queues (interactive, normal, bulk). Before every decoder step the loop checks every live
+// request's stop condition (cancel, deadline, shutdown), admits waiting sentences within the
+// batch budgets — at most encode_chunk_tokens of new source per unit, so an arriving request
+// never waits behind one huge encoder pass — and then runs one decoder step. While interactive
+// work is live, bulk rows sit out the steps (they keep their cache slots), except for a
+// bulk_min_share of steps so bulk always finishes. Finished sentences leave at once; a request
+// returns when its last sentence does.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "decoding/batch_decoder.h"
+#include "scheduling/executor.h"
+#include "tolk/status.h"
+#include "util/log.h"
+
+namespace tolk::scheduling {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double ms_between(clock_type::time_point a, clock_type::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+int tier_of(Priority p) {
+  switch (p) {
+    case Priority::kInteractive: return 0;
+    case Priority::kNormal: return 1;
+    case Priority::kBulk: return 2;
+  }
+  return 1;
+}
+
+// One run() call: its sentences, where their outputs go, and how it ends.
+struct Job {
+  std::vector<decoding::SequenceOutput> outputs;
+  size_t remaining = 0;
+  decoding::StopCheck stop;
+  clock_type::time_point enqueued;
+  std::optional<clock_type::time_point> first_admitted;
+  double encode_ms = 0.0;
+  StatusCode error = StatusCode::kOk;
+  std::string message;
+  bool finished = false;
+  std::condition_variable done;
+};
+
+struct Pending {
+  uint64_t id = 0;
+  std::shared_ptr<Job> job;
+  size_t index = 0;
+  int tier = 1;
+  decoding::SequenceInput input;
+  decoding::GenerationParams params;
+  clock_type::time_point enqueued;
+  int64_t cost = 0;  // rows × (source + max_length) tokens
+};
+
+struct Live {
+  std::shared_ptr<Job> job;
+  size_t index = 0;
+  int64_t cost = 0;
+};
+
+class ContinuousExecutor final : public Executor {
+ public:
+  ContinuousExecutor(std::shared_ptr<const model::Transformer> model, const ModelOptions& o)
+      : model_(std::move(model)), options_(o) {
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  ~ContinuousExecutor() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shutdown_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
+                                            const decoding::GenerationParams& params,
+                                            ExecutionStats* stats,
+                                            const decoding::StopCheck& stop,
+                                            Priority priority) override {
+    if (inputs.empty()) return {};
+    auto job = std::make_shared<Job>();
+    job->outputs.resize(inputs.size());
+    job->remaining = inputs.size();
+    job->stop = stop;
+    job->enqueued = clock_type::now();
+    const int tier = tier_of(priority);
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (shutdown_) throw Error(StatusCode::kShutdown, "model is being unloaded");
+    if (queued_ + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
+      throw Error(StatusCode::kQueueFull,
+                  fmt::format("{} sentences are waiting for this model (max_queued_sentences {})",
+                              queued_, options_.max_queued_sentences));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Pending p;
+      p.id = next_id_++;
+      p.job = job;
+      p.index = i;
+      p.tier = tier;
+      p.input = inputs[i];
+      p.params = params;
+      p.enqueued = job->enqueued;
+      p.cost = decoding::BatchDecoder::rows_for(params) *
+               (static_cast<int64_t>(inputs[i].source_ids.size()) + params.max_length);
+      queues_[tier].push_back(std::move(p));
+    }
+    queued_ += static_cast<int64_t>(inputs.size());
+    wake_.notify_all();
+    job->done.wait(lock, [&] { return job->finished; });
+    if (job->error != StatusCode::kOk) throw Error(job->error, job->message);
+    if (stats) {
+      const auto admitted = job->first_admitted.value_or(job->enqueued);
+      stats->queue_ms = ms_between(job->enqueued, admitted);
+      stats->timings.encode_ms = job->encode_ms;
+      stats->timings.decode_ms =
+          std::max(0.0, ms_between(admitted, clock_type::now()) - job->encode_ms);
+    }
+    return std::move(job->outputs);
+  }
+
+ private:
+  // --- under mutex_ -------------------------------------------------------------------------
+
+  // Ends a job with an error; its sentences still queued are dropped here, live ones by the
+  // caller (the loop owns the decoder).
+  void fail_locked(const std::shared_ptr<Job>& job, StatusCode code, const std::string& message) {
+    if (job->finished) return;
+    job->error = code;
+    job->message = message;
+    job->finished = true;
+    for (auto& q : queues_) {
+      const auto before = q.size();
+      q.erase(std::remove_if(q.begin(), q.end(), [&](const Pending& p) { return p.job == job; }),
+              q.end());
+      queued_ -= static_cast<int64_t>(before - q.size());
+    }
+    job->done.notify_all();
+  }
+
+  // The queue whose head goes next: lowest class after aging, then the earliest arrival.
+  int next_queue_locked(clock_type::time_point now) const {
+    int best = -1;
+    double best_class = 0;
+    for (int t = 0; t < decoding::BatchDecoder::kTiers; ++t) {
+      if (queues_[t].empty()) continue;
+      const auto& head = queues_[t].front();
+      const double aged = options_.aging_ms > 0
+                              ? ms_between(head.enqueued, now) / static_cast<double>(options_.aging_ms)
+                              : 0.0;
+      const double cls = std::max(0.0, static_cast<double>(t) - std::floor(aged));
+      if (best < 0 || cls < best_class ||
+          (cls == best_class && head.enqueued < queues_[best].front().enqueued)) {
+        best = t;
+        best_class = cls;
+      }
+    }
+    return best;
+  }
+
+  // Takes waiting sentences that fit the batch budgets and this unit's encode budget.
+  std::vector<Pending> take_admissions_locked() {
+    std::vector<Pending> out;
+    const auto now = clock_type::now();
+    int64_t encode_tokens = 0;
+    for (;;) {
+      const int t = next_queue_locked(now);
+      if (t < 0) break;
+      const Pending& head = queues_[t].front();
+      const int64_t src = static_cast<int64_t>(head.input.source_ids.size());
+      const bool batch_empty = live_.empty() && out.empty();
+      if (!batch_empty) {
+        if (static_cast<int64_t>(live_.size() + out.size()) >= options_.max_batch_sequences) break;
+        if (live_cost_ + head.cost > options_.max_batch_tokens) break;
+        if (encode_tokens + src > options_.encode_chunk_tokens && !out.empty()) break;
+      }
+      encode_tokens += src;
+      live_cost_ += head.cost;
+      out.push_back(std::move(queues_[t].front()));
+      queues_[t].pop_front();
+      --queued_;
+      if (encode_tokens >= options_.encode_chunk_tokens) break;
+    }
+    return out;
+  }
+
+  // --- the scheduler thread -----------------------------------------------------------------
+
+  void loop() {
+    c10::InferenceMode guard;
+    decoding::BatchDecoder decoder(*model_);
+    uint64_t steps = 0;
+    for (;;) {
+      std::vector<Pending> admit;
+      bool interactive_waiting = false;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return shutdown_ || !live_.empty() || queued_ > 0; });
+        if (shutdown_) break;
+        if (live_.empty() && options_.batch_window_ms > 0) gather_burst(lock);
+        if (shutdown_) break;
+        admit = take_admissions_locked();
+        interactive_waiting = !queues_[0].empty();
+      }
+      check_stops(decoder, admit);
+      if (!admit.empty()) run_admissions(decoder, admit);
+      int max_tier = decoding::BatchDecoder::kTiers - 1;
+      if (decoder.sentences_in_tier(0) > 0 || interactive_waiting) {
+        // Bulk sits out, except for its guaranteed share of steps.
+        const uint64_t period = options_.bulk_min_share > 0
+                                    ? static_cast<uint64_t>(std::ceil(1.0 / options_.bulk_min_share))
+                                    : 0;
+        max_tier = (period > 0 && steps % period == period - 1) ? 2 : 1;
+      }
+      if (decoder.rows_up_to(max_tier) == 0) max_tier = decoding::BatchDecoder::kTiers - 1;
+      if (decoder.sentences() == 0) continue;
+      ++steps;
+      try {
+        deliver(decoder, decoder.step(max_tier));
+      } catch (const std::exception& e) {
+        fail_all_live(decoder, e);
+      }
+    }
+    // Shutdown: every request still here ends with kShutdown.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [id, l] : live_) fail_locked(l.job, StatusCode::kShutdown, "model is being unloaded");
+    live_.clear();
+    std::set<std::shared_ptr<Job>> queued_jobs;
+    for (auto& q : queues_) for (auto& p : q) queued_jobs.insert(p.job);
+    for (auto& j : queued_jobs) fail_locked(j, StatusCode::kShutdown, "model is being unloaded");
+  }
+
+  // Idle model and a batch window: wait for more arrivals (or a full batch) before starting.
+  void gather_burst(std::unique_lock<std::mutex>& lock) {
+    const auto until = clock_type::now() + std::chrono::milliseconds(options_.batch_window_ms);
+    wake_.wait_until(lock, until, [&] {
+      return shutdown_ || queued_ >= options_.max_batch_sequences;
+    });
+  }
+
+  // Cancelled, expired or shut-down requests leave before the next unit of work.
+  void check_stops(decoding::BatchDecoder& decoder, std::vector<Pending>& admit) {
+    std::map<Job*, StatusCode> verdict;
+    auto judge = [&](const std::shared_ptr<Job>& job) {
+      auto it = verdict.find(job.get());
+      if (it != verdict.end()) return it->second;
+      StatusCode code = StatusCode::kOk;
+      if (job->stop) code = job->stop();
+      verdict[job.get()] = code;
+      return code;
+    };
+    std::vector<std::pair<std::shared_ptr<Job>, StatusCode>> failed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& [id, l] : live_) {
+        if (l.job->finished) continue;
+        if (const StatusCode c = judge(l.job); c != StatusCode::kOk) failed.emplace_back(l.job, c);
+      }
+      for (auto& q : queues_)
+        for (auto& p : q)
+          if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
+      for (auto& p : admit)
+        if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
+      for (auto& [job, code] : failed) fail_locked(job, code, stop_message(code));
+      drop_finished_locked(decoder);
+    }
+    admit.erase(std::remove_if(admit.begin(), admit.end(), [&](const Pending& p) {
+                  if (!p.job->finished) return false;
+                  live_cost_ -= p.cost;
+                  return true;
+                }), admit.end());
+  }
+
+  static std::string stop_message(StatusCode code) {
+    switch (code) {
+      case StatusCode::kCancelled: return "request cancelled";
+      case StatusCode::kTimeout: return "request deadline passed";
+      case StatusCode::kShutdown: return "engine is shutting down";
+      default: return "request stopped";
+    }
+  }
+
+  // Live sentences of jobs that already ended (failed) leave the decoder.
+  void drop_finished_locked(decoding::BatchDecoder& decoder) {
+    for (auto it = live_.begin(); it != live_.end();) {
+      if (it->second.job->finished) {
+        decoder.remove(it->first);
+        live_cost_ -= it->second.cost;
+        it = live_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void run_admissions(decoding::BatchDecoder& decoder, std::vector<Pending>& admit) {
+    std::vector<decoding::Admission> items;
+    for (auto& p : admit) items.push_back({p.id, p.tier, p.input, p.params});
+    const auto t0 = clock_type::now();
+    std::vector<decoding::Finished> done;
+    try {
+      decoder.admit(items, &done);
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& p : admit) {
+        decoder.remove(p.id);
+        live_cost_ -= p.cost;
+        fail_locked(p.job, StatusCode::kInternal, e.what());
+      }
+      return;
+    }
+    const double ms = ms_between(t0, clock_type::now());
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& p : admit) {
+        if (!p.job->first_admitted) p.job->first_admitted = t0;
+        p.job->encode_ms += ms / static_cast<double>(admit.size());
+        live_.emplace(p.id, Live{p.job, p.index, p.cost});
+      }
+    }
+    log::debug("continuous: admitted {} sentences in {:.3f} ms ({} live)", admit.size(), ms,
+               decoder.sentences());
+    deliver(decoder, std::move(done));
+  }
+
+  void deliver(decoding::BatchDecoder& decoder, std::vector<decoding::Finished> finished) {
+    (void)decoder;
+    if (finished.empty()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& f : finished) {
+      auto it = live_.find(f.id);
+      if (it == live_.end()) continue;
+      auto job = it->second.job;
+      live_cost_ -= it->second.cost;
+      job->outputs[it->second.index] = std::move(f.output);
+      live_.erase(it);
+      if (!job->finished && --job->remaining == 0) {
+        job->finished = true;
+        job->done.notify_all();
+      }
+    }
+  }
+
+  // A failing decoder step takes the whole running batch with it; queued work continues.
+  void fail_all_live(decoding::BatchDecoder& decoder, const std::exception& e) {
+    log::warn("continuous: decoder step failed: {}", e.what());
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [id, l] : live_) {
+      decoder.remove(id);
+      fail_locked(l.job, StatusCode::kInternal, e.what());
+    }
+    live_.clear();
+    live_cost_ = 0;
+  }
+
+  std::shared_ptr<const model::Transformer> model_;
+  const ModelOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queues_[decoding::BatchDecoder::kTiers];
+  int64_t queued_ = 0;
+  std::map<uint64_t, Live> live_;   // written by the loop, under mutex_
+  int64_t live_cost_ = 0;
+  uint64_t next_id_ = 1;
+  bool shutdown_ = false;
+  std::thread thread_;
+};
+
+void check_options(const ModelOptions& o) {
+  auto positive = [](int64_t v, const char* name) {
+    if (v < 1) throw Error(StatusCode::kInvalidArgument, fmt::format("{} must be >= 1", name));
+  };
+  positive(o.max_batch_sequences, "max_batch_sequences");
+  positive(o.max_batch_tokens, "max_batch_tokens");
+  positive(o.encode_chunk_tokens, "encode_chunk_tokens");
+  positive(o.max_queued_sentences, "max_queued_sentences");
+  if (o.batch_window_ms < 0 || o.batch_window_ms > 60000)
+    throw Error(StatusCode::kInvalidArgument, "batch_window_ms must be in [0, 60000]");
+  if (o.aging_ms < 0) throw Error(StatusCode::kInvalidArgument, "aging_ms must be >= 0");
+  if (!(o.bulk_min_share >= 0.0 && o.bulk_min_share <= 1.0))
+    throw Error(StatusCode::kInvalidArgument, "bulk_min_share must be in [0, 1]");
+}
+
+}  // namespace
+
+std::unique_ptr<Executor> make_continuous_executor(std::shared_ptr<const model::Transformer> model,
+                                                   const ModelOptions& options) {
+  check_options(options);
+  return std::make_unique<ContinuousExecutor>(std::move(model), options);
+}
+
+}  // namespace tolk::scheduling
