@@ -17,19 +17,10 @@
 
 #include "tolk/options.h"
 #include "tolk/result.h"
+#include "tolk/model_loader.h"
 #include "tolk/status.h"
 
 namespace tolk {
-
-// What `tolk info` prints: the facts of a loaded model.
-struct ModelInfo {
-  std::string name;
-  std::string directory;
-  std::string config_json;               // the parsed config, as JSON text
-  std::vector<std::string> languages;    // language codes the tokenizer knows
-  int64_t parameters = 0;                // unique parameters (tied weights counted once)
-  int64_t weight_bytes = 0;              // bytes of weights held in memory
-};
 
 // The handle of an asynchronous translation. Every accepted request ends exactly once: with a
 // result, or with an error status (kCancelled, kTimeout, kShutdown, …) in the result.
@@ -70,9 +61,12 @@ class TranslatorEngine {
   // kUnsupportedModel, kInvalidArgument.
   void load_model(const std::string& name, const std::string& directory, ModelOptions options = {});
   // Unloads a model; requests already running on it finish first. Throws kUnknownModel.
-  void unload_model(const std::string& name);
+  void unload_model(const std::string& name, UnloadPolicy policy = UnloadPolicy::kWait);
   std::vector<std::string> list_models() const;
   ModelInfo model_info(const std::string& name) const;
+  // The registry behind the four calls above (memory report, shared weights).
+  ModelLoader& models();
+  const ModelLoader& models() const;
 
   // Translates one text. Throws Error on any failure (kUnknownModel, kUnknownLanguage,
   // kInvalidUtf8, kInvalidArgument, kInputTooLong, …).

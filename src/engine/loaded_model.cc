@@ -11,7 +11,8 @@ namespace tolk::engine {
 
 std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
                                                   const std::string& directory,
-                                                  const ModelOptions& options) {
+                                                  const ModelOptions& options,
+                                                  const SharedModelFiles& shared) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
@@ -30,10 +31,10 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
   m->name = name;
   m->directory = directory;
   m->options = options;
-  m->transformer = model::Transformer::load(directory);
+  m->transformer = shared.transformer ? shared.transformer : model::Transformer::load(directory);
   text::TokenizerOptions tok_options;
   tok_options.legacy_behaviour = options.legacy_behaviour;
-  m->tokenizer = text::Tokenizer::load(directory, tok_options);
+  m->tokenizer = shared.tokenizer ? shared.tokenizer : text::Tokenizer::load(directory, tok_options);
   const auto& config = m->transformer->config();
   if (m->tokenizer->size() > config.vocab_size)
     throw Error(StatusCode::kInvalidModel,

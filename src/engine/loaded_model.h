@@ -4,7 +4,10 @@
 // shared_ptr, so an unload never pulls a model from under a running request.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "model/model_config.h"
@@ -23,12 +26,42 @@ struct LoadedModel {
   std::shared_ptr<const text::Tokenizer> tokenizer;
   model::GenerationDefaults generation_defaults;
   std::unique_ptr<scheduling::Executor> executor;
+
+  // Requests running or queued on this model (unload waits for them), and the unload-with-
+  // cancel flag their stop checks read.
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<bool> cancel_all{false};
+  std::mutex idle_mutex;
+  std::condition_variable idle;
+};
+
+// Counts one request as in flight on a model for its lifetime.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<LoadedModel> m) : m_(std::move(m)) { ++m_->in_flight; }
+  ~InFlight() {
+    std::lock_guard<std::mutex> lock(m_->idle_mutex);
+    if (--m_->in_flight == 0) m_->idle.notify_all();
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::shared_ptr<LoadedModel> m_;
+};
+
+// What two names loaded from the same directory share.
+struct SharedModelFiles {
+  std::shared_ptr<const model::Transformer> transformer;
+  std::shared_ptr<const text::Tokenizer> tokenizer;
 };
 
 // Loads and validates a model directory completely (config, weights, tokenizer, generation
-// config) and builds its executor.
+// config) and builds its executor. `shared` (from another name loaded from the same directory)
+// is used instead of reading the weights and tokenizer again.
 std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
                                                   const std::string& directory,
-                                                  const ModelOptions& options);
+                                                  const ModelOptions& options,
+                                                  const SharedModelFiles& shared = {});
 
 }  // namespace tolk::engine

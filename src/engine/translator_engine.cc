@@ -9,6 +9,7 @@
 
 #include "engine/async_runner.h"
 #include "engine/loaded_model.h"
+#include "engine/model_registry.h"
 #include "engine/translation_request.h"
 #include "engine/option_resolver.h"
 #include "text/utf8.h"
@@ -21,17 +22,10 @@ using engine::LoadedModel;
 
 struct TranslatorEngine::Impl {
   EngineOptions options;
-  mutable std::mutex mutex;
-  std::map<std::string, std::shared_ptr<LoadedModel>> models;
+  ModelLoader loader;
   std::unique_ptr<engine::AsyncRunner> runner;  // created with the engine, shut down first
 
-  std::shared_ptr<LoadedModel> get(const std::string& name) const {
-    std::lock_guard<std::mutex> guard(mutex);
-    auto it = models.find(name);
-    if (it == models.end())
-      throw Error(StatusCode::kUnknownModel, fmt::format("no model is loaded as '{}'", name));
-    return it->second;
-  }
+  std::shared_ptr<LoadedModel> get(const std::string& name) { return loader.impl().get(name); }
 };
 
 namespace {
@@ -163,43 +157,21 @@ TranslatorEngine::~TranslatorEngine() {
 
 void TranslatorEngine::load_model(const std::string& name, const std::string& directory,
                                   ModelOptions options) {
-  if (name.empty()) throw Error(StatusCode::kInvalidArgument, "model name is empty");
-  {
-    std::lock_guard<std::mutex> guard(impl_->mutex);
-    if (impl_->models.count(name))
-      throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
-  }
-  auto loaded = engine::load_model_directory(name, directory, options);  // slow: outside the lock
-  std::lock_guard<std::mutex> guard(impl_->mutex);
-  if (!impl_->models.emplace(name, std::move(loaded)).second)
-    throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
-  log::info("loaded model '{}' from {}", name, directory);
+  impl_->loader.load(name, directory, std::move(options));
 }
 
-void TranslatorEngine::unload_model(const std::string& name) {
-  std::lock_guard<std::mutex> guard(impl_->mutex);
-  if (impl_->models.erase(name) == 0)
-    throw Error(StatusCode::kUnknownModel, fmt::format("no model is loaded as '{}'", name));
+void TranslatorEngine::unload_model(const std::string& name, UnloadPolicy policy) {
+  impl_->loader.unload(name, policy);
 }
 
-std::vector<std::string> TranslatorEngine::list_models() const {
-  std::lock_guard<std::mutex> guard(impl_->mutex);
-  std::vector<std::string> names;
-  for (const auto& [name, m] : impl_->models) names.push_back(name);
-  return names;
-}
+std::vector<std::string> TranslatorEngine::list_models() const { return impl_->loader.list(); }
 
 ModelInfo TranslatorEngine::model_info(const std::string& name) const {
-  auto m = impl_->get(name);
-  ModelInfo info;
-  info.name = m->name;
-  info.directory = m->directory;
-  info.config_json = m->transformer->config().to_json().dump(2);
-  info.languages = m->tokenizer->languages();
-  info.parameters = m->transformer->weights().parameter_count();
-  info.weight_bytes = m->transformer->weights().byte_size();
-  return info;
+  return impl_->loader.info(name);
 }
+
+ModelLoader& TranslatorEngine::models() { return impl_->loader; }
+const ModelLoader& TranslatorEngine::models() const { return impl_->loader; }
 
 TranslationResult TranslatorEngine::translate_sync(const std::string& model,
                                                    const std::string& text,
@@ -226,12 +198,15 @@ std::vector<TranslationResult> TranslatorEngine::translate_batch(
   if (src_langs.size() != texts.size() || tgt_langs.size() != texts.size())
     throw Error(StatusCode::kInvalidArgument, "one source and one target language per text");
   auto m = impl_->get(model);
+  engine::InFlight in_flight(m);
   const auto params =
       engine::resolve_generation_params(options, m->generation_defaults, m->transformer->config());
   const auto deadline = deadline_of(options, start);
   engine::AsyncRunner* runner = impl_->runner.get();
-  auto stop = [deadline, runner] {
+  LoadedModel* loaded = m.get();
+  auto stop = [deadline, runner, loaded] {
     if (runner->shutting_down()) return StatusCode::kShutdown;
+    if (loaded->cancel_all.load()) return StatusCode::kCancelled;
     if (clock_type::now() > deadline) return StatusCode::kTimeout;
     return StatusCode::kOk;
   };
@@ -249,10 +224,13 @@ std::shared_ptr<TranslationRequest> TranslatorEngine::translate_async(
   state->callback = std::move(callback);
   state->deadline = deadline_of(options, start);
   engine::AsyncRunner* runner = impl_->runner.get();
-  auto task = [m, text, src_lang, tgt_lang, options, params, state, runner, start](bool shutting_down) {
-    auto stop = [state, runner] {
+  auto in_flight = std::make_shared<engine::InFlight>(m);
+  auto task = [m, in_flight, text, src_lang, tgt_lang, options, params, state, runner,
+               start](bool shutting_down) {
+    LoadedModel* loaded = m.get();
+    auto stop = [state, runner, loaded] {
       if (runner->shutting_down()) return StatusCode::kShutdown;
-      if (state->cancelled.load()) return StatusCode::kCancelled;
+      if (state->cancelled.load() || loaded->cancel_all.load()) return StatusCode::kCancelled;
       if (clock_type::now() > state->deadline) return StatusCode::kTimeout;
       return StatusCode::kOk;
     };

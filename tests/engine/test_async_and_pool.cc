@@ -105,7 +105,9 @@ TEST_CASE("a full queue refuses at once with kQueueFull", "[engine][async]") {
 
 TEST_CASE("pool mode: 4 workers over one copy give the sequential ids", "[engine][pool]") {
   TranslatorEngine engine;
-  engine.load_model("exclusive", test::dev_dir());
+  ModelOptions exclusive;
+  exclusive.mode = ExecutionMode::kExclusive;
+  engine.load_model("exclusive", test::dev_dir(), exclusive);
   ModelOptions pool;
   pool.mode = ExecutionMode::kPool;
   pool.workers = 4;
