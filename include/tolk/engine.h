@@ -64,6 +64,11 @@ class TranslatorEngine {
   void unload_model(const std::string& name, UnloadPolicy policy = UnloadPolicy::kWait);
   std::vector<std::string> list_models() const;
   ModelInfo model_info(const std::string& name) const;
+  // Live statistics as a JSON object: per model its mode, queue lengths per priority, live
+  // sentences, batch occupancy histogram (continuous), requests, sentences, generated tokens,
+  // busy time and tokens per busy second, weight bytes; and the async queue.
+  std::string stats() const;
+
   // The registry behind the four calls above (memory report, shared weights).
   ModelLoader& models();
   const ModelLoader& models() const;

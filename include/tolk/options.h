@@ -4,7 +4,9 @@
 // model's generation_config.json decides, then tolk's documented default.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -66,6 +68,17 @@ struct ModelOptions {
 
 enum class Priority { kInteractive, kNormal, kBulk };
 
+// One finished sentence of a request, streamed before the whole request ends.
+struct SentenceUpdate {
+  size_t text_index = 0;       // which text of the call (0 for translate_sync / async)
+  size_t sentence_index = 0;   // which sentence of that text
+  size_t sentence_count = 0;   // sentences the text was split into
+  std::string translation;     // this sentence's translation (best hypothesis)
+};
+// Runs on an engine thread as each sentence finishes, in no particular order across texts;
+// it must return quickly and must not call back into the engine for the same model.
+using SentenceCallback = std::function<void(const SentenceUpdate&)>;
+
 struct TranslationOptions {
   std::optional<int> beam_size;                // num_beams; default 1 (greedy)
   std::optional<int> num_hypotheses;           // n-best size, ≤ beam_size; default 1
@@ -82,6 +95,7 @@ struct TranslationOptions {
   bool cleanup_tokenization_spaces = true;     // HF's decode clean-up rules
   Priority priority = Priority::kNormal;
   int64_t timeout_ms = 0;                      // 0 = no deadline
+  SentenceCallback on_sentence;                // optional streaming of finished sentences
 };
 
 }  // namespace tolk

@@ -26,6 +26,11 @@ struct TranslationTimings {
   double total_ms = 0.0;
 };
 
+// A text of several sentences (ModelOptions::sentence_splitting) is translated sentence by
+// sentence and re-joined with the original whitespace between sentences: then `ids` is the
+// concatenation of the sentences' ids, `score` their mean, and `hypotheses` holds the one joined
+// best hypothesis (n-best lists exist per sentence only, so they are returned for one-sentence
+// texts). A one-sentence text is translated exactly as given, as Hugging Face would.
 struct TranslationResult {
   StatusCode status = StatusCode::kOk;
   std::string error;                   // message when status != kOk
@@ -34,6 +39,9 @@ struct TranslationResult {
   double score = 0.0;                  // best hypothesis' score
   std::vector<Hypothesis> hypotheses;  // n-best, best first (size num_hypotheses)
   TranslationTimings timings;
+  int64_t sentences = 0;               // sequences the text was decoded as
+  int64_t source_tokens = 0;           // encoder tokens, all sentences
+  int64_t generated_tokens = 0;        // decoder tokens produced, all sentences
 
   bool ok() const noexcept { return status == StatusCode::kOk; }
 };

@@ -24,6 +24,11 @@ bool AsyncRunner::shutting_down() const {
   return stopping_;
 }
 
+int64_t AsyncRunner::queued() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return static_cast<int64_t>(queue_.size());
+}
+
 void AsyncRunner::shutdown() {
   std::deque<Task> pending;
   {

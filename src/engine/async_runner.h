@@ -23,6 +23,7 @@ class AsyncRunner {
   // Answers every queued task with shutting_down = true, lets running tasks finish, joins.
   void shutdown();
   bool shutting_down() const;
+  int64_t queued() const;  // tasks waiting for a thread
 
  private:
   void loop();

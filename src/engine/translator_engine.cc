@@ -12,6 +12,7 @@
 #include "engine/model_registry.h"
 #include "engine/translation_request.h"
 #include "engine/option_resolver.h"
+#include "engine/sentence_plan.h"
 #include "text/utf8.h"
 #include "tolk/engine.h"
 #include "util/log.h"
@@ -25,7 +26,9 @@ struct TranslatorEngine::Impl {
   ModelLoader loader;
   std::unique_ptr<engine::AsyncRunner> runner;  // created with the engine, shut down first
 
-  std::shared_ptr<LoadedModel> get(const std::string& name) { return loader.impl().get(name); }
+  std::shared_ptr<LoadedModel> get(const std::string& name) const {
+    return const_cast<ModelLoader&>(loader).impl().get(name);
+  }
 };
 
 namespace {
@@ -35,45 +38,6 @@ double ms_since(clock_type::time_point t) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
 }
 
-// One text turned into a decoder input, or the reason it can't be.
-decoding::SequenceInput prepare(const LoadedModel& m, const std::string& text,
-                                const std::string& src_lang, const std::string& tgt_lang) {
-  if (static_cast<int64_t>(text.size()) > m.options.max_input_bytes)
-    throw Error(StatusCode::kInputTooLong,
-                fmt::format("input is {} bytes; max_input_bytes is {}", text.size(),
-                            m.options.max_input_bytes));
-  text::check_utf8(text, "input text");
-  decoding::SequenceInput in;
-  in.forced_bos_id = m.tokenizer->language_id(tgt_lang);
-  in.source_ids = m.tokenizer->encode_source(text, src_lang);
-  const int64_t model_max = m.transformer->config().max_position_embeddings;
-  const int64_t limit = m.options.max_input_tokens > 0
-                            ? std::min(m.options.max_input_tokens, model_max) : model_max;
-  if (static_cast<int64_t>(in.source_ids.size()) > limit)
-    throw Error(StatusCode::kInputTooLong,
-                fmt::format("input is {} tokens; the limit is {} (max_input_tokens / "
-                            "max_position_embeddings)", in.source_ids.size(), limit));
-  return in;
-}
-
-TranslationResult make_result(const LoadedModel& m, const decoding::SequenceOutput& out,
-                              const TranslationOptions& options) {
-  TranslationResult r;
-  for (const auto& h : out.hypotheses) {
-    Hypothesis hyp;
-    hyp.ids = h.ids;
-    hyp.score = h.score;
-    hyp.text = m.tokenizer->decode(h.ids, /*skip_special=*/true, options.cleanup_tokenization_spaces);
-    r.hypotheses.push_back(std::move(hyp));
-  }
-  if (!r.hypotheses.empty()) {
-    r.text = r.hypotheses[0].text;
-    r.ids = r.hypotheses[0].ids;
-    r.score = r.hypotheses[0].score;
-  }
-  return r;
-}
-
 TranslationResult error_result(StatusCode code, const std::string& message) {
   TranslationResult r;
   r.status = code;
@@ -81,8 +45,9 @@ TranslationResult error_result(StatusCode code, const std::string& message) {
   return r;
 }
 
-// The whole request path for texts already bound to a model: prepare each text, run the valid
-// ones as one batch on the model's executor, detokenize. Per-item errors stay per item.
+// The whole request path for texts already bound to a model: plan each text's sentences, run
+// all valid sentences as one request on the model's executor (streaming finished sentences),
+// re-join and detokenize. Per-item errors stay per item.
 std::vector<TranslationResult> run_translation(const LoadedModel& m,
                                                const std::vector<std::string>& texts,
                                                const std::vector<std::string>& src_langs,
@@ -92,34 +57,58 @@ std::vector<TranslationResult> run_translation(const LoadedModel& m,
                                                const decoding::StopCheck& stop,
                                                clock_type::time_point start) {
   std::vector<TranslationResult> results(texts.size());
-  std::vector<decoding::SequenceInput> inputs;
-  std::vector<size_t> slot;  // inputs[j] answers results[slot[j]]
+  std::vector<engine::SentencePlan> plans(texts.size());
+  scheduling::RunRequest request;
+  request.params = params;
+  request.stop = stop;
+  request.priority = options.priority;
+  std::vector<size_t> text_of, piece_of;  // request.inputs[j] is piece piece_of[j] of text_of[j]
+  std::vector<size_t> planned;
   for (size_t i = 0; i < texts.size(); ++i) {
     try {
-      inputs.push_back(prepare(m, texts[i], src_langs[i], tgt_langs[i]));
-      slot.push_back(i);
+      plans[i] = engine::plan_sentences(m, texts[i], src_langs[i], tgt_langs[i]);
+      planned.push_back(i);
+      for (size_t k = 0; k < plans[i].inputs.size(); ++k) {
+        request.inputs.push_back(plans[i].inputs[k]);
+        text_of.push_back(i);
+        piece_of.push_back(k);
+      }
     } catch (const Error& e) {
       results[i] = error_result(e.code(), e.what());
     }
   }
   const double prepare_ms = ms_since(start);
-  if (inputs.empty()) return results;
+  if (request.inputs.empty()) return results;
+  if (options.on_sentence) {
+    request.on_sentence = [&](size_t j, const decoding::SequenceOutput& out) {
+      const auto& plan = plans[text_of[j]];
+      SentenceUpdate u;
+      u.text_index = text_of[j];
+      u.sentence_index = plan.whole() ? 0 : plan.span_of_piece(piece_of[j]);
+      u.sentence_count = plan.whole() ? 1 : plan.spans.size();
+      u.translation = engine::piece_text(m, out, options);
+      options.on_sentence(u);
+    };
+  }
 
   scheduling::ExecutionStats stats;
   std::vector<decoding::SequenceOutput> outputs;
   try {
-    outputs = m.executor->run(inputs, params, &stats, stop, options.priority);
+    outputs = m.executor->run(request, &stats);
   } catch (const Error& e) {
-    for (size_t i : slot) results[i] = error_result(e.code(), e.what());
+    for (size_t i : planned) results[i] = error_result(e.code(), e.what());
     return results;
   } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug, not input
-    for (size_t i : slot) results[i] = error_result(StatusCode::kInternal, e.what());
+    for (size_t i : planned) results[i] = error_result(StatusCode::kInternal, e.what());
     return results;
   }
   const auto detok_start = clock_type::now();
-  for (size_t j = 0; j < outputs.size(); ++j) results[slot[j]] = make_result(m, outputs[j], options);
+  std::vector<std::vector<const decoding::SequenceOutput*>> per_text(texts.size());
+  for (size_t j = 0; j < outputs.size(); ++j) per_text[text_of[j]].push_back(&outputs[j]);
+  for (size_t i : planned)
+    results[i] = engine::assemble_result(m, plans[i], texts[i], tgt_langs[i], per_text[i], options);
   const double detok_ms = ms_since(detok_start);
-  for (size_t i : slot) {
+  for (size_t i : planned) {
     auto& t = results[i].timings;
     t.queue_ms = stats.queue_ms;
     t.encode_ms = prepare_ms + stats.timings.encode_ms;
@@ -168,6 +157,26 @@ std::vector<std::string> TranslatorEngine::list_models() const { return impl_->l
 
 ModelInfo TranslatorEngine::model_info(const std::string& name) const {
   return impl_->loader.info(name);
+}
+
+std::string TranslatorEngine::stats() const {
+  nlohmann::json j;
+  j["models"] = nlohmann::json::object();
+  for (const auto& mem : impl_->loader.memory_report()) {
+    std::shared_ptr<LoadedModel> m;
+    try {
+      m = impl_->get(mem.name);
+    } catch (const Error&) {
+      continue;  // unloaded meanwhile
+    }
+    auto s = m->executor->stats();
+    s["weight_bytes"] = mem.weight_bytes;
+    s["shared_with"] = mem.shared_with;
+    s["in_flight_requests"] = mem.in_flight;
+    j["models"][mem.name] = std::move(s);
+  }
+  j["async_queued_requests"] = impl_->runner->queued();
+  return j.dump();
 }
 
 ModelLoader& TranslatorEngine::models() { return impl_->loader; }

@@ -21,6 +21,7 @@
 
 #include "decoding/batch_decoder.h"
 #include "scheduling/executor.h"
+#include "scheduling/executor_stats.h"
 #include "tolk/status.h"
 #include "util/log.h"
 
@@ -47,6 +48,7 @@ struct Job {
   std::vector<decoding::SequenceOutput> outputs;
   size_t remaining = 0;
   decoding::StopCheck stop;
+  SentenceDone on_sentence;
   clock_type::time_point enqueued;
   std::optional<clock_type::time_point> first_admitted;
   double encode_ms = 0.0;
@@ -89,18 +91,18 @@ class ContinuousExecutor final : public Executor {
     thread_.join();
   }
 
-  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
-                                            const decoding::GenerationParams& params,
-                                            ExecutionStats* stats,
-                                            const decoding::StopCheck& stop,
-                                            Priority priority) override {
+  std::vector<decoding::SequenceOutput> run(const RunRequest& request,
+                                            ExecutionStats* stats) override {
+    const auto& inputs = request.inputs;
+    const auto& params = request.params;
     if (inputs.empty()) return {};
     auto job = std::make_shared<Job>();
     job->outputs.resize(inputs.size());
     job->remaining = inputs.size();
-    job->stop = stop;
+    job->stop = request.stop;
+    job->on_sentence = request.on_sentence;
     job->enqueued = clock_type::now();
-    const int tier = tier_of(priority);
+    const int tier = tier_of(request.priority);
     std::unique_lock<std::mutex> lock(mutex_);
     if (shutdown_) throw Error(StatusCode::kShutdown, "model is being unloaded");
     if (queued_ + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
@@ -123,6 +125,7 @@ class ContinuousExecutor final : public Executor {
     queued_ += static_cast<int64_t>(inputs.size());
     wake_.notify_all();
     job->done.wait(lock, [&] { return job->finished; });
+    counters_.add_request();
     if (job->error != StatusCode::kOk) throw Error(job->error, job->message);
     if (stats) {
       const auto admitted = job->first_admitted.value_or(job->enqueued);
@@ -231,7 +234,13 @@ class ContinuousExecutor final : public Executor {
       if (decoder.sentences() == 0) continue;
       ++steps;
       try {
-        deliver(decoder, decoder.step(max_tier));
+        const int64_t rows = decoder.rows_up_to(max_tier);
+        const auto t0 = clock_type::now();
+        auto finished = decoder.step(max_tier);
+        const double ms = ms_between(t0, clock_type::now());
+        record_step(rows, ms);
+        note_unit(ms);
+        deliver(std::move(finished));
       } catch (const std::exception& e) {
         fail_all_live(decoder, e);
       }
@@ -325,6 +334,8 @@ class ContinuousExecutor final : public Executor {
       return;
     }
     const double ms = ms_between(t0, clock_type::now());
+    note_unit(ms);
+    counters_.add_busy(ms);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : admit) {
@@ -335,12 +346,31 @@ class ContinuousExecutor final : public Executor {
     }
     log::debug("continuous: admitted {} sentences in {:.3f} ms ({} live)", admit.size(), ms,
                decoder.sentences());
-    deliver(decoder, std::move(done));
+    deliver(std::move(done));
   }
 
-  void deliver(decoding::BatchDecoder& decoder, std::vector<decoding::Finished> finished) {
-    (void)decoder;
+  void deliver(std::vector<decoding::Finished> finished) {
     if (finished.empty()) return;
+    // Streaming callbacks run before the job can complete (so never after run() returned) and
+    // outside the lock (so a callback cannot stall other callers).
+    for (auto& f : finished) {
+      counters_.add_sentence(f.output);
+      std::shared_ptr<Job> job;
+      size_t index = 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = live_.find(f.id);
+        if (it == live_.end() || it->second.job->finished) continue;
+        job = it->second.job;
+        index = it->second.index;
+      }
+      if (job->on_sentence) {
+        try {
+          job->on_sentence(index, f.output);
+        } catch (...) {  // a throwing callback must not take the scheduler down
+        }
+      }
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& f : finished) {
       auto it = live_.find(f.id);
@@ -356,6 +386,34 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
+  // Records one unit's batch occupancy (rows stepped) for the histogram.
+  void record_step(int64_t rows, double ms) {
+    size_t bucket = 0;
+    while (bucket + 1 < kOccupancyBuckets && (int64_t{1} << bucket) < rows) ++bucket;
+    ++occupancy_[bucket];
+    counters_.add_busy(ms);
+  }
+
+ public:
+  nlohmann::json stats() const override {
+    auto j = counters_.to_json();
+    j["mode"] = "continuous";
+    std::lock_guard<std::mutex> lock(mutex_);
+    j["queued_sentences"] = {{"interactive", queues_[0].size()},
+                             {"normal", queues_[1].size()},
+                             {"bulk", queues_[2].size()}};
+    j["live_sentences"] = live_.size();
+    nlohmann::json hist = nlohmann::json::object();
+    for (size_t b = 0; b < kOccupancyBuckets; ++b)
+      if (occupancy_[b] > 0)
+        hist[fmt::format("<={}", int64_t{1} << b)] = occupancy_[b].load();
+    j["steps_by_rows"] = hist;
+    j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
+    return j;
+  }
+
+ private:
+
   // A failing decoder step takes the whole running batch with it; queued work continues.
   void fail_all_live(decoding::BatchDecoder& decoder, const std::exception& e) {
     log::warn("continuous: decoder step failed: {}", e.what());
@@ -368,9 +426,22 @@ class ContinuousExecutor final : public Executor {
     live_cost_ = 0;
   }
 
+  // The longest single unit of work (one encoder chunk or one decoder step): what an arriving
+  // request may have to wait for before the scheduler can take it in.
+  void note_unit(double ms) {
+    const int64_t us = static_cast<int64_t>(ms * 1000.0);
+    int64_t seen = longest_unit_us_.load();
+    while (us > seen && !longest_unit_us_.compare_exchange_weak(seen, us)) {
+    }
+  }
+
+  static constexpr size_t kOccupancyBuckets = 10;  // rows ≤ 1, 2, 4, …, 512+
   std::shared_ptr<const model::Transformer> model_;
   const ModelOptions options_;
-  std::mutex mutex_;
+  ExecutorCounters counters_;
+  std::atomic<int64_t> occupancy_[kOccupancyBuckets] = {};
+  std::atomic<int64_t> longest_unit_us_{0};
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queues_[decoding::BatchDecoder::kTiers];
   int64_t queued_ = 0;

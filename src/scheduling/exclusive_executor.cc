@@ -1,8 +1,10 @@
 // exclusive_executor.cc — one inference at a time per model, FIFO-fair, wait time measured.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
 #include "scheduling/executor.h"
+#include "scheduling/executor_stats.h"
 #include "scheduling/fifo_lock.h"
 #include "tolk/status.h"
 #include "util/log.h"
@@ -15,31 +17,42 @@ class ExclusiveExecutor final : public Executor {
   explicit ExclusiveExecutor(std::shared_ptr<const model::Transformer> model)
       : model_(std::move(model)) {}
 
-  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
-                                            const decoding::GenerationParams& params,
-                                            ExecutionStats* stats,
-                                            const decoding::StopCheck& stop,
-                                            Priority /*priority: one request at a time*/) override {
+  std::vector<decoding::SequenceOutput> run(const RunRequest& request,
+                                            ExecutionStats* stats) override {
     using clock = std::chrono::steady_clock;
     const auto asked = clock::now();
+    ++waiting_;
     std::lock_guard<FifoLock> guard(lock_);
+    --waiting_;
     const double wait_ms = std::chrono::duration<double, std::milli>(clock::now() - asked).count();
     log::debug("exclusive: inference lock taken after {:.3f} ms ({} sentences)", wait_ms,
-               inputs.size());
+               request.inputs.size());
     decoding::GenerationTimings timings;
-    auto out = decoding::generate(*model_, inputs, params, &timings, stop);
+    auto out = decoding::generate(*model_, request.inputs, request.params, &timings, request.stop);
     log::debug("exclusive: inference lock released after {:.3f} ms",
                timings.encode_ms + timings.decode_ms);
+    counters_.add_request(out, timings.encode_ms + timings.decode_ms);
     if (stats) {
       stats->queue_ms = wait_ms;
       stats->timings = timings;
     }
+    if (request.on_sentence)
+      for (size_t i = 0; i < out.size(); ++i) request.on_sentence(i, out[i]);
     return out;
+  }
+
+  nlohmann::json stats() const override {
+    auto j = counters_.to_json();
+    j["mode"] = "exclusive";
+    j["waiting_requests"] = waiting_.load();
+    return j;
   }
 
  private:
   std::shared_ptr<const model::Transformer> model_;
   FifoLock lock_;
+  std::atomic<int64_t> waiting_{0};
+  ExecutorCounters counters_;
 };
 
 }  // namespace

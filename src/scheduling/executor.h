@@ -5,8 +5,11 @@
 // continuous batching implement the same interface).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "decoding/generate.h"
 #include "model/transformer.h"
@@ -19,16 +22,26 @@ struct ExecutionStats {
   decoding::GenerationTimings timings;
 };
 
+// Called once per sentence as soon as its output is final (before run() returns).
+using SentenceDone = std::function<void(size_t index, const decoding::SequenceOutput& output)>;
+
+// One run() call: sentences of one request with their shared settings.
+struct RunRequest {
+  std::vector<decoding::SequenceInput> inputs;
+  decoding::GenerationParams params;
+  decoding::StopCheck stop;
+  Priority priority = Priority::kNormal;  // matters where requests share a batch (continuous)
+  SentenceDone on_sentence;                // optional
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
-  // Blocks until the batch is decoded. Thread-safe. Throws tolk::Error. `priority` matters
-  // only where sentences of different requests share a batch (continuous mode).
-  virtual std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
-                                                    const decoding::GenerationParams& params,
-                                                    ExecutionStats* stats,
-                                                    const decoding::StopCheck& stop,
-                                                    Priority priority) = 0;
+  // Blocks until every sentence is decoded. Thread-safe. Throws tolk::Error.
+  virtual std::vector<decoding::SequenceOutput> run(const RunRequest& request,
+                                                    ExecutionStats* stats) = 0;
+  // Live state for engine.stats(): queue lengths, batch occupancy, throughput.
+  virtual nlohmann::json stats() const = 0;
 };
 
 // pool(N): N worker threads over the one shared Transformer.

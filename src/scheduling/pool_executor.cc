@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "scheduling/executor.h"
+#include "scheduling/executor_stats.h"
 #include "tolk/status.h"
 #include "util/log.h"
 
@@ -36,12 +37,9 @@ class PoolExecutor final : public Executor {
     for (auto& w : workers_) w.join();
   }
 
-  std::vector<decoding::SequenceOutput> run(const std::vector<decoding::SequenceInput>& inputs,
-                                            const decoding::GenerationParams& params,
-                                            ExecutionStats* stats,
-                                            const decoding::StopCheck& stop,
-                                            Priority /*priority: one request at a time*/) override {
-    Job job{&inputs, &params, &stop, stats, std::chrono::steady_clock::now(), {}};
+  std::vector<decoding::SequenceOutput> run(const RunRequest& request,
+                                            ExecutionStats* stats) override {
+    Job job{&request, stats, std::chrono::steady_clock::now(), {}};
     auto done = job.promise.get_future();
     {
       std::lock_guard<std::mutex> guard(mutex_);
@@ -49,14 +47,24 @@ class PoolExecutor final : public Executor {
       queue_.push_back(&job);
     }
     cv_.notify_one();
-    return done.get();  // rethrows the worker's exception
+    auto out = done.get();  // rethrows the worker's exception
+    if (request.on_sentence)
+      for (size_t i = 0; i < out.size(); ++i) request.on_sentence(i, out[i]);
+    return out;
+  }
+
+  nlohmann::json stats() const override {
+    auto j = counters_.to_json();
+    j["mode"] = "pool";
+    j["workers"] = workers_.size();
+    std::lock_guard<std::mutex> guard(mutex_);
+    j["waiting_requests"] = queue_.size();
+    return j;
   }
 
  private:
   struct Job {
-    const std::vector<decoding::SequenceInput>* inputs;
-    const decoding::GenerationParams* params;
-    const decoding::StopCheck* stop;
+    const RunRequest* request;
     ExecutionStats* stats;
     std::chrono::steady_clock::time_point queued;
     std::promise<std::vector<decoding::SequenceOutput>> promise;
@@ -77,7 +85,9 @@ class PoolExecutor final : public Executor {
                                  std::chrono::steady_clock::now() - job->queued).count();
       try {
         decoding::GenerationTimings timings;
-        auto out = decoding::generate(*model_, *job->inputs, *job->params, &timings, *job->stop);
+        const RunRequest& r = *job->request;
+        auto out = decoding::generate(*model_, r.inputs, r.params, &timings, r.stop);
+        counters_.add_request(out, timings.encode_ms + timings.decode_ms);
         if (job->stats) {
           job->stats->queue_ms = wait_ms;
           job->stats->timings = timings;
@@ -90,9 +100,10 @@ class PoolExecutor final : public Executor {
   }
 
   std::shared_ptr<const model::Transformer> model_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job*> queue_;
+  ExecutorCounters counters_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
 };
