@@ -55,9 +55,16 @@ const KeySpec kKeys[] = {
     {"threads_per_worker", Type::kInt, kModel, 0, kIntMax},
     {"compute_type", Type::kString, kModel, 0, 0},
     {"device", Type::kString, kModel, 0, 0},
-    {"max_batch_sequences", Type::kInt, kModel, 1, kI64Max, false},
-    {"max_batch_tokens", Type::kInt, kModel, 1, kI64Max, false},
-    {"batch_window_ms", Type::kInt, kModel, 0, kI64Max, false},
+    {"max_batch_sequences", Type::kInt, kModel, 1, kI64Max},
+    {"max_batch_tokens", Type::kInt, kModel, 1, kI64Max},
+    {"encode_chunk_tokens", Type::kInt, kModel, 1, kI64Max},
+    {"batch_window_ms", Type::kInt, kModel, 0, 60000},
+    {"bulk_min_share", Type::kFloat, kModel, 0, 0},
+    {"aging_ms", Type::kInt, kModel, 0, kI64Max},
+    {"max_queued_sentences", Type::kInt, kModel, 1, kI64Max},
+    {"sentence_splitting", Type::kString, kModel, 0, 0},
+    {"long_sentences", Type::kString, kModel, 0, 0},
+    {"max_sentences_per_request", Type::kInt, kModel, 1, kI64Max},
     {"max_input_tokens", Type::kInt, kModel, 0, kI64Max},
     {"max_input_bytes", Type::kInt, kModel, 1, kI64Max},
     {"legacy_behaviour", Type::kInt, kModel, 0, 1},
@@ -109,12 +116,15 @@ bool float_in_range(const std::string& key, double v) {
   if (!std::isfinite(v)) return false;
   if (key == "repetition_penalty" || key == "temperature") return v > 0;
   if (key == "sampling_topp") return v > 0 && v <= 1;
+  if (key == "bulk_min_share") return v >= 0 && v <= 1;
   return true;  // length_penalty: any finite value here; the engine bounds it
 }
 
 bool string_in_range(const std::string& key, const std::string& v) {
   if (key == "priority") return one_of(v, {"interactive", "normal", "bulk"});
   if (key == "mode") return one_of(v, {"exclusive", "pool", "continuous"});
+  if (key == "sentence_splitting") return one_of(v, {"off", "punctuation"});
+  if (key == "long_sentences") return one_of(v, {"reject", "split"});
   if (key == "log_level") return one_of(v, {"debug", "info", "warn", "error", "off"});
   return !v.empty();  // compute_type, device: the engine decides which it supports
 }
@@ -198,6 +208,21 @@ tolk::ModelOptions model_options(const tolk_options* o) {
   if (auto v = get(o, "max_input_tokens")) m.max_input_tokens = std::get<int64_t>(*v);
   if (auto v = get(o, "max_input_bytes")) m.max_input_bytes = std::get<int64_t>(*v);
   if (auto v = get(o, "legacy_behaviour")) m.legacy_behaviour = std::get<int64_t>(*v) != 0;
+  if (auto v = get(o, "max_batch_sequences")) m.max_batch_sequences = std::get<int64_t>(*v);
+  if (auto v = get(o, "max_batch_tokens")) m.max_batch_tokens = std::get<int64_t>(*v);
+  if (auto v = get(o, "encode_chunk_tokens")) m.encode_chunk_tokens = std::get<int64_t>(*v);
+  if (auto v = get(o, "batch_window_ms")) m.batch_window_ms = std::get<int64_t>(*v);
+  if (auto v = get(o, "bulk_min_share")) m.bulk_min_share = std::get<double>(*v);
+  if (auto v = get(o, "aging_ms")) m.aging_ms = std::get<int64_t>(*v);
+  if (auto v = get(o, "max_queued_sentences")) m.max_queued_sentences = std::get<int64_t>(*v);
+  if (auto v = get(o, "max_sentences_per_request"))
+    m.max_sentences_per_request = std::get<int64_t>(*v);
+  if (auto v = get(o, "sentence_splitting"))
+    m.sentence_splitting = std::get<std::string>(*v) == "off" ? tolk::SentenceSplitting::kOff
+                                                              : tolk::SentenceSplitting::kPunctuation;
+  if (auto v = get(o, "long_sentences"))
+    m.long_sentences = std::get<std::string>(*v) == "split" ? tolk::LongSentencePolicy::kSplit
+                                                            : tolk::LongSentencePolicy::kReject;
   return m;
 }
 

@@ -4,6 +4,7 @@
 #   scripts/translate.sh ["TEXT"] [TARGET_LANG]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/cpu-env.sh
 TEXT=${1:-"Open the file"}
 TGT=${2:-fra_Latn}
 MODEL=${TOLK_MODEL:-models/tolk-demo-en-fr-de-es}

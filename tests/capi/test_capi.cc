@@ -538,20 +538,29 @@ TEST_CASE("C ABI: options are typed, scoped and range-checked", "[capi][options]
   CHECK(e2 == nullptr);
   CHECK(named(tolk_engine_load_model(eng.e, "x", kDev, translation_key.p)) == bad);
 
-  // Model keys without a C++ field yet fail the load; modes other than exclusive fail today.
-  for (const char* key : {"max_batch_sequences", "max_batch_tokens", "batch_window_ms", "max_queued_requests"}) {
+  // max_queued_requests is an engine key; as a model key it fails the load.
+  {
     Options m;
-    m.i(key, 8);
+    m.i("max_queued_requests", 8);
     CHECK(named(tolk_engine_load_model(eng.e, "x", kDev, m.p)) == bad);
     CHECK(std::string(tolk_last_error_message()).find("not supported yet") != std::string::npos);
   }
-  for (const char* mode : {"pool", "continuous"}) {  // the C++ engine gains modes over time
+  // Every mode loads and translates, with the continuous-batching and sentence keys.
+  for (const char* mode : {"exclusive", "pool", "continuous"}) {
     Options m;
-    m.s("mode", mode).i("workers", 2);
-    if (tolk_engine_load_model(eng.e, mode, kDev, m.p) == TOLK_OK)
-      CHECK(sync_text(eng.e, "Hello world.", nullptr, nullptr, mode) == "Aduné.");
-    else
-      CHECK(std::strlen(tolk_last_error_message()) > 0);
+    m.s("mode", mode).i("workers", 2).i("max_batch_sequences", 8).i("max_batch_tokens", 4096);
+    m.i("encode_chunk_tokens", 64).i("batch_window_ms", 1).i("aging_ms", 100);
+    m.i("max_queued_sentences", 100).i("max_sentences_per_request", 10);
+    m.s("sentence_splitting", "punctuation").s("long_sentences", "split");
+    REQUIRE(tolk_options_set_float(m.p, "bulk_min_share", 0.25) == TOLK_OK);
+    REQUIRE(tolk_engine_load_model(eng.e, mode, kDev, m.p) == TOLK_OK);
+    CHECK(sync_text(eng.e, "Hello world.", nullptr, nullptr, mode) == "Aduné.");
+  }
+  {
+    Options m;
+    CHECK(named(tolk_options_set_string(m.p, "sentence_splitting", "sometimes")) == bad);
+    CHECK(named(tolk_options_set_float(m.p, "bulk_min_share", 1.5)) == bad);
+    CHECK(named(tolk_options_set_int(m.p, "batch_window_ms", 60001)) == bad);
   }
   Options device;
   device.s("device", "cuda");
