@@ -61,6 +61,7 @@ const KeySpec kKeys[] = {
     {"batch_window_ms", Type::kInt, kModel, 0, 60000},
     {"bulk_min_share", Type::kFloat, kModel, 0, 0},
     {"aging_ms", Type::kInt, kModel, 0, kI64Max},
+    {"bulk_grace_ms", Type::kInt, kModel, 0, kI64Max},
     {"max_queued_sentences", Type::kInt, kModel, 1, kI64Max},
     {"sentence_splitting", Type::kString, kModel, 0, 0},
     {"long_sentences", Type::kString, kModel, 0, 0},
@@ -214,6 +215,7 @@ tolk::ModelOptions model_options(const tolk_options* o) {
   if (auto v = get(o, "batch_window_ms")) m.batch_window_ms = std::get<int64_t>(*v);
   if (auto v = get(o, "bulk_min_share")) m.bulk_min_share = std::get<double>(*v);
   if (auto v = get(o, "aging_ms")) m.aging_ms = std::get<int64_t>(*v);
+  if (auto v = get(o, "bulk_grace_ms")) m.bulk_grace_ms = std::get<int64_t>(*v);
   if (auto v = get(o, "max_queued_sentences")) m.max_queued_sentences = std::get<int64_t>(*v);
   if (auto v = get(o, "max_sentences_per_request"))
     m.max_sentences_per_request = std::get<int64_t>(*v);

@@ -59,9 +59,13 @@ struct ModelOptions {
   // Continuous mode (DESIGN.md "Continuous batching").
   int64_t max_batch_sequences = 64;    // live sentences in the running batch
   int64_t max_batch_tokens = 16384;    // Σ over live rows of (source + max decode length) tokens
-  int64_t encode_chunk_tokens = 512;   // newcomer source tokens encoded per scheduling unit
+  int64_t encode_chunk_tokens = 128;   // newcomer source tokens encoded per scheduling unit
   int64_t batch_window_ms = 0;         // idle model: wait this long to gather a burst
-  double bulk_min_share = 0.1;         // share of steps that still advance paused bulk work
+  // While interactive work is live, bulk sentences sit out (kept in their slots) and bulk
+  // newcomers wait; once interactive work has been live for bulk_grace_ms without a break,
+  // bulk gets bulk_min_share of the steps again, so it always finishes.
+  double bulk_min_share = 0.1;
+  int64_t bulk_grace_ms = 500;
   int64_t aging_ms = 2000;             // a waiting sentence moves up one class per aging_ms
   int64_t max_queued_sentences = 100000;  // waiting sentences beyond this → kQueueFull
 };

@@ -5,8 +5,9 @@
 // request's stop condition (cancel, deadline, shutdown), admits waiting sentences within the
 // batch budgets — at most encode_chunk_tokens of new source per unit, so an arriving request
 // never waits behind one huge encoder pass — and then runs one decoder step. While interactive
-// work is live, bulk rows sit out the steps (they keep their cache slots), except for a
-// bulk_min_share of steps so bulk always finishes. Finished sentences leave at once; a request
+// work is live, bulk rows sit out the steps (they keep their cache slots) and bulk newcomers
+// wait; if interactive load lasts longer than bulk_grace_ms, bulk gets bulk_min_share of the
+// steps, so it always finishes. Finished sentences leave at once; a request
 // returns when its last sentence does.
 #include <torch/torch.h>
 
@@ -157,11 +158,11 @@ class ContinuousExecutor final : public Executor {
   }
 
   // The queue whose head goes next: lowest class after aging, then the earliest arrival.
-  int next_queue_locked(clock_type::time_point now) const {
+  int next_queue_locked(clock_type::time_point now, bool bulk_allowed) const {
     int best = -1;
     double best_class = 0;
     for (int t = 0; t < decoding::BatchDecoder::kTiers; ++t) {
-      if (queues_[t].empty()) continue;
+      if (queues_[t].empty() || (t == 2 && !bulk_allowed)) continue;
       const auto& head = queues_[t].front();
       const double aged = options_.aging_ms > 0
                               ? ms_between(head.enqueued, now) / static_cast<double>(options_.aging_ms)
@@ -176,20 +177,25 @@ class ContinuousExecutor final : public Executor {
     return best;
   }
 
-  // Takes waiting sentences that fit the batch budgets and this unit's encode budget.
-  std::vector<Pending> take_admissions_locked() {
+  // Takes waiting sentences that fit the batch budgets and this unit's encode budget. Without
+  // `bulk_allowed`, bulk newcomers keep waiting (interactive work is live).
+  std::vector<Pending> take_admissions_locked(bool bulk_allowed) {
     std::vector<Pending> out;
     const auto now = clock_type::now();
     int64_t encode_tokens = 0;
     for (;;) {
-      const int t = next_queue_locked(now);
+      const int t = next_queue_locked(now, bulk_allowed);
       if (t < 0) break;
       const Pending& head = queues_[t].front();
       const int64_t src = static_cast<int64_t>(head.input.source_ids.size());
       const bool batch_empty = live_.empty() && out.empty();
       if (!batch_empty) {
-        if (static_cast<int64_t>(live_.size() + out.size()) >= options_.max_batch_sequences) break;
-        if (live_cost_ + head.cost > options_.max_batch_tokens) break;
+        // Interactive newcomers may use twice the budgets: paused bulk rows keep their slots,
+        // so a batch full of bulk work must not lock interactive work out.
+        const int64_t scale = t == 0 ? 2 : 1;
+        if (static_cast<int64_t>(live_.size() + out.size()) >= scale * options_.max_batch_sequences)
+          break;
+        if (live_cost_ + head.cost > scale * options_.max_batch_tokens) break;
         if (encode_tokens + src > options_.encode_chunk_tokens && !out.empty()) break;
       }
       encode_tokens += src;
@@ -208,28 +214,34 @@ class ContinuousExecutor final : public Executor {
     c10::InferenceMode guard;
     decoding::BatchDecoder decoder(*model_);
     uint64_t steps = 0;
+    std::optional<clock_type::time_point> interactive_since;
+    const uint64_t period = options_.bulk_min_share > 0
+                                ? static_cast<uint64_t>(std::ceil(1.0 / options_.bulk_min_share))
+                                : 0;
     for (;;) {
       std::vector<Pending> admit;
-      bool interactive_waiting = false;
+      bool bulk_turn = true;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return shutdown_ || !live_.empty() || queued_ > 0; });
         if (shutdown_) break;
         if (live_.empty() && options_.batch_window_ms > 0) gather_burst(lock);
         if (shutdown_) break;
-        admit = take_admissions_locked();
-        interactive_waiting = !queues_[0].empty();
+        const auto now = clock_type::now();
+        if (decoder.sentences_in_tier(0) > 0 || !queues_[0].empty()) {
+          if (!interactive_since) interactive_since = now;
+          // Bulk's guaranteed share starts once interactive load outlasts the grace period.
+          const bool sustained =
+              ms_between(*interactive_since, now) > static_cast<double>(options_.bulk_grace_ms);
+          bulk_turn = sustained && period > 0 && steps % period == period - 1;
+        } else {
+          interactive_since.reset();
+        }
+        admit = take_admissions_locked(bulk_turn);
       }
       check_stops(decoder, admit);
       if (!admit.empty()) run_admissions(decoder, admit);
-      int max_tier = decoding::BatchDecoder::kTiers - 1;
-      if (decoder.sentences_in_tier(0) > 0 || interactive_waiting) {
-        // Bulk sits out, except for its guaranteed share of steps.
-        const uint64_t period = options_.bulk_min_share > 0
-                                    ? static_cast<uint64_t>(std::ceil(1.0 / options_.bulk_min_share))
-                                    : 0;
-        max_tier = (period > 0 && steps % period == period - 1) ? 2 : 1;
-      }
+      int max_tier = bulk_turn ? 2 : 1;
       if (decoder.rows_up_to(max_tier) == 0) max_tier = decoding::BatchDecoder::kTiers - 1;
       if (decoder.sentences() == 0) continue;
       ++steps;
@@ -463,6 +475,7 @@ void check_options(const ModelOptions& o) {
   if (o.batch_window_ms < 0 || o.batch_window_ms > 60000)
     throw Error(StatusCode::kInvalidArgument, "batch_window_ms must be in [0, 60000]");
   if (o.aging_ms < 0) throw Error(StatusCode::kInvalidArgument, "aging_ms must be >= 0");
+  if (o.bulk_grace_ms < 0) throw Error(StatusCode::kInvalidArgument, "bulk_grace_ms must be >= 0");
   if (!(o.bulk_min_share >= 0.0 && o.bulk_min_share <= 1.0))
     throw Error(StatusCode::kInvalidArgument, "bulk_min_share must be in [0, 1]");
 }
