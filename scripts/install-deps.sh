@@ -8,6 +8,8 @@ packages=(
                           # single-threaded reference BLAS (measured: 5-7x slower here)
   libsentencepiece-dev sentencepiece
   libfmt-dev nlohmann-json3-dev catch2
+  python3                 # demo-model scripts, the Python FFI example's test
+  golang-go               # the Go FFI example's test (examples/go)
 )
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 missing=()

@@ -17,7 +17,10 @@ namespace tolk {
 struct EngineOptions {
   int intra_threads = 0;
   std::string log_level = "warn";  // "debug", "info", "warn", "error", "off"
-  int async_threads = 4;           // threads that run translate_async requests
+  // Threads that run translate_async requests. In continuous mode a waiting request holds one
+  // while its sentences are in the shared batch, so this also bounds how many async requests
+  // batch together; 64 matches the default max_batch_sequences.
+  int async_threads = 64;
   int64_t max_queued_requests = 10000;  // async requests waiting beyond this → kQueueFull
 };
 

@@ -101,7 +101,6 @@ SentencePlan plan_sentences(const LoadedModel& m, const std::string& text,
     throw Error(StatusCode::kInputTooLong,
                 fmt::format("input has {} sentences; max_sentences_per_request is {}",
                             plan.inputs.size(), m.options.max_sentences_per_request));
-  (void)tgt_lang;
   return plan;
 }
 

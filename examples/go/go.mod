@@ -1,0 +1,3 @@
+module example.com/tolk
+
+go 1.19
