@@ -36,8 +36,7 @@ class ExclusiveExecutor final : public Executor {
       stats->queue_ms = wait_ms;
       stats->timings = timings;
     }
-    if (request.on_sentence)
-      for (size_t i = 0; i < out.size(); ++i) request.on_sentence(i, out[i]);
+    stream_all(request, out);
     return out;
   }
 

@@ -34,6 +34,13 @@ struct RunRequest {
   SentenceDone on_sentence;                // optional
 };
 
+// Executors that finish a request's sentences together (exclusive, pool) stream them at the end.
+inline void stream_all(const RunRequest& request,
+                       const std::vector<decoding::SequenceOutput>& outputs) {
+  if (!request.on_sentence) return;
+  for (size_t i = 0; i < outputs.size(); ++i) request.on_sentence(i, outputs[i]);
+}
+
 class Executor {
  public:
   virtual ~Executor() = default;

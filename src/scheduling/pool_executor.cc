@@ -48,8 +48,7 @@ class PoolExecutor final : public Executor {
     }
     cv_.notify_one();
     auto out = done.get();  // rethrows the worker's exception
-    if (request.on_sentence)
-      for (size_t i = 0; i < out.size(); ++i) request.on_sentence(i, out[i]);
+    stream_all(request, out);
     return out;
   }
 

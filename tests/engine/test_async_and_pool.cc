@@ -16,6 +16,13 @@ TranslationOptions greedy20() {
   o.max_new_tokens = 20;
   return o;
 }
+// Long enough that requests are still queued or running when the test acts on them.
+TranslationOptions slow_beam4() {
+  TranslationOptions o;
+  o.max_new_tokens = 200;
+  o.beam_size = 4;
+  return o;
+}
 std::string text_of(const std::string& c) { return test::reference()["cases"][c]["src_text"]; }
 }  // namespace
 
@@ -55,9 +62,7 @@ TEST_CASE("cancel, timeout and shutdown end every request exactly once", "[engin
     eo.async_threads = 2;
     TranslatorEngine engine(eo);
     engine.load_model("dev", test::dev_dir());
-    TranslationOptions slow;
-    slow.max_new_tokens = 200;
-    slow.beam_size = 4;
+    const TranslationOptions slow = slow_beam4();
     for (int i = 0; i < 40; ++i)
       requests.push_back(engine.translate_async(
           "dev", text_of("long"), "eng_Latn", "fra_Latn", slow, [&](TranslationResult&& r) {
@@ -87,9 +92,7 @@ TEST_CASE("a full queue refuses at once with kQueueFull", "[engine][async]") {
   eo.max_queued_requests = 2;
   TranslatorEngine engine(eo);
   engine.load_model("dev", test::dev_dir());
-  TranslationOptions slow;
-  slow.max_new_tokens = 200;
-  slow.beam_size = 4;
+  const TranslationOptions slow = slow_beam4();
   std::vector<std::shared_ptr<TranslationRequest>> kept;
   StatusCode refused = StatusCode::kOk;
   for (int i = 0; i < 10 && refused == StatusCode::kOk; ++i) {
