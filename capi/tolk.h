@@ -99,6 +99,27 @@ TOLK_API const char* tolk_status_name(tolk_status status);
  * Owned by the library; valid until the next tolk_ call on the same thread. */
 TOLK_API const char* tolk_last_error_message(void);
 
+/* Severity of a log line (the engine option log_level filters them; default "warn"). */
+typedef enum tolk_log_level {
+  TOLK_LOG_DEBUG = 0,
+  TOLK_LOG_INFO = 1,
+  TOLK_LOG_WARN = 2,
+  TOLK_LOG_ERROR = 3
+} tolk_log_level;
+
+/* Receives one log line (UTF-8, no trailing newline, borrowed for the call only). It runs on the
+ * thread that logged: an engine thread or a caller's. Calls are serialised (never two at once);
+ * it must return quickly and must not call tolk_set_log_callback. */
+typedef void (*tolk_log_callback)(void* user_data, tolk_log_level level, const char* message);
+
+/* Sends tolk's log lines to `callback` instead of stderr, process-wide (all engines); NULL
+ * restores stderr. Thread-safe; once it returns, the previous callback is never called again
+ * (a call in progress is waited for). Returns TOLK_OK; TOLK_ERR_INTERNAL. */
+TOLK_API tolk_status tolk_set_log_callback(tolk_log_callback callback, void* user_data);
+
+/* Frees a string the library returned with ownership (tolk_engine_stats_json). NULL: no-op. */
+TOLK_API void tolk_string_free(char* s);
+
 /* ---------------------------------------------------------------------------------------------
  * Options: one object type for every kind of call. Each call reads the keys that apply to it
  * and refuses (TOLK_ERR_INVALID_ARGUMENT, naming the key) keys that belong to another kind of
@@ -152,7 +173,8 @@ TOLK_API void tolk_engine_free(tolk_engine* engine);
 /* Loads the model directory `path` (Hugging Face layout) under `name`. Everything is validated
  * here, not at first use. model_options: NULL or model keys (mode, workers,
  * threads_per_worker, compute_type, device, max_input_tokens, max_input_bytes,
- * legacy_behaviour). Thread-safe; slow (reads the weights). On failure nothing is loaded.
+ * legacy_behaviour, max_queued_requests and the continuous-batching and sentence keys listed in
+ * docs/c-api.md). Thread-safe; slow (reads the weights). On failure nothing is loaded.
  * Returns TOLK_OK; TOLK_ERR_INVALID_ARGUMENT (NULL argument, empty name, non-model key, a key
  * not supported yet, unsupported mode/compute_type/device); TOLK_ERR_INVALID_UTF8;
  * TOLK_ERR_ALREADY_EXISTS; TOLK_ERR_FILE_NOT_FOUND; TOLK_ERR_INVALID_MODEL;
@@ -164,6 +186,14 @@ TOLK_API tolk_status tolk_engine_load_model(tolk_engine* e, const char* name, co
  * TOLK_ERR_UNKNOWN_MODEL. Thread-safe. Returns TOLK_OK; TOLK_ERR_INVALID_ARGUMENT (NULL);
  * TOLK_ERR_INVALID_UTF8; TOLK_ERR_UNKNOWN_MODEL; TOLK_ERR_INTERNAL. */
 TOLK_API tolk_status tolk_engine_unload_model(tolk_engine* e, const char* name);
+
+/* Live statistics as a JSON object (UTF-8, NUL-terminated): per model its mode, queue lengths
+ * per priority, live sentences, batch occupancy histogram, requests, tokens and tokens per busy
+ * second, weight bytes; the async queue. Thread-safe; a snapshot, not a consistent cut. The
+ * caller owns the string and frees it with tolk_string_free. On failure returns NULL and sets
+ * the thread's last error: TOLK_ERR_INVALID_ARGUMENT (NULL e); TOLK_ERR_OUT_OF_MEMORY;
+ * TOLK_ERR_INTERNAL. */
+TOLK_API char* tolk_engine_stats_json(tolk_engine* e);
 
 /* ---------------------------------------------------------------------------------------------
  * Translation. `options`: NULL or translation keys (beam_size, num_hypotheses, max_new_tokens,
@@ -177,7 +207,8 @@ TOLK_API tolk_status tolk_engine_unload_model(tolk_engine* e, const char* name);
  * status TOLK_OK (free with tolk_result_free); on failure *out = NULL.
  * Returns TOLK_OK; TOLK_ERR_INVALID_ARGUMENT (NULL argument, bad option); TOLK_ERR_INVALID_UTF8;
  * TOLK_ERR_UNKNOWN_MODEL; TOLK_ERR_UNKNOWN_LANGUAGE; TOLK_ERR_INPUT_TOO_LONG; TOLK_ERR_TIMEOUT;
- * TOLK_ERR_SHUTDOWN; TOLK_ERR_OUT_OF_MEMORY; TOLK_ERR_INTERNAL. */
+ * TOLK_ERR_QUEUE_FULL (the model's max_queued_requests); TOLK_ERR_CANCELLED (the model was
+ * unloaded with cancel); TOLK_ERR_SHUTDOWN; TOLK_ERR_OUT_OF_MEMORY; TOLK_ERR_INTERNAL. */
 TOLK_API tolk_status tolk_translate_sync(tolk_engine* e, const char* model, const char* text,
                                          const char* src_lang, const char* tgt_lang,
                                          const tolk_options* options, tolk_result** out);
@@ -189,7 +220,8 @@ TOLK_API tolk_status tolk_translate_sync(tolk_engine* e, const char* model, cons
  * language, input too long, …) are in each item's tolk_result_status. count 0: TOLK_OK with an
  * empty batch (`texts` may then be NULL).
  * Returns TOLK_OK; TOLK_ERR_INVALID_ARGUMENT; TOLK_ERR_INVALID_UTF8; TOLK_ERR_UNKNOWN_MODEL;
- * TOLK_ERR_OUT_OF_MEMORY; TOLK_ERR_INTERNAL. */
+ * TOLK_ERR_QUEUE_FULL (the model's max_queued_requests); TOLK_ERR_OUT_OF_MEMORY;
+ * TOLK_ERR_INTERNAL. */
 TOLK_API tolk_status tolk_translate_batch(tolk_engine* e, const char* model,
                                           const char* const* texts, size_t count,
                                           const char* src_lang, const char* tgt_lang,

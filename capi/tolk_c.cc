@@ -2,9 +2,12 @@
 //
 // No logic of its own: each function checks its arguments, maps options, calls
 // tolk::TranslatorEngine and turns every exception into a tolk_status (see guarded()).
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "capi_internal.h"
+#include "tolk/log.h"
 
 namespace tolk_capi {
 namespace {
@@ -247,6 +250,34 @@ TOLK_API tolk_status tolk_engine_unload_model(tolk_engine* e, const char* name) 
     require_non_null(e, "engine");
     require_string(name, "name");
     e->engine->unload_model(name);
+    return TOLK_OK;
+  });
+}
+
+TOLK_API char* tolk_engine_stats_json(tolk_engine* e) {
+  char* out = nullptr;
+  guarded([&] {
+    require_non_null(e, "engine");
+    const std::string json = e->engine->stats();
+    out = static_cast<char*>(std::malloc(json.size() + 1));
+    if (!out) return fail(TOLK_ERR_OUT_OF_MEMORY, "out of memory copying the statistics");
+    std::memcpy(out, json.c_str(), json.size() + 1);
+    return TOLK_OK;
+  });
+  return out;
+}
+
+TOLK_API void tolk_string_free(char* s) { std::free(s); }
+
+TOLK_API tolk_status tolk_set_log_callback(tolk_log_callback callback, void* user_data) {
+  return guarded([&] {
+    if (!callback) {
+      tolk::set_log_sink({});
+    } else {
+      tolk::set_log_sink([callback, user_data](tolk::LogLevel level, const std::string& message) {
+        callback(user_data, static_cast<tolk_log_level>(level), message.c_str());
+      });
+    }
     return TOLK_OK;
   });
 }

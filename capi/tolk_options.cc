@@ -69,7 +69,7 @@ const KeySpec kKeys[] = {
     {"max_input_tokens", Type::kInt, kModel, 0, kI64Max},
     {"max_input_bytes", Type::kInt, kModel, 1, kI64Max},
     {"legacy_behaviour", Type::kInt, kModel, 0, 1},
-    // engine (max_queued_requests is a model key too, where it is not supported yet)
+    // engine (max_queued_requests is a model key too: a per-model limit)
     {"intra_threads", Type::kInt, kEngine, 0, kIntMax},
     {"async_threads", Type::kInt, kEngine, 1, kIntMax},
     {"max_queued_requests", Type::kInt, kEngine | kModel, 1, kI64Max},
@@ -150,7 +150,7 @@ void check_scope(const tolk_options* o, Scope scope) {
     if (!(spec->scopes & scope))
       throw Error(StatusCode::kInvalidArgument, "option '" + key + "' is " + scope_name(spec->scopes) +
                                                     "; it does not apply to " + call_name(scope));
-    if (scope == kModel && (!spec->supported || key == "max_queued_requests"))
+    if (scope == kModel && !spec->supported)
       throw Error(StatusCode::kInvalidArgument,
                   "model option '" + key + "' is not supported yet by this version of tolk");
   }
@@ -219,6 +219,7 @@ tolk::ModelOptions model_options(const tolk_options* o) {
   if (auto v = get(o, "max_queued_sentences")) m.max_queued_sentences = std::get<int64_t>(*v);
   if (auto v = get(o, "max_sentences_per_request"))
     m.max_sentences_per_request = std::get<int64_t>(*v);
+  if (auto v = get(o, "max_queued_requests")) m.max_queued_requests = std::get<int64_t>(*v);
   if (auto v = get(o, "sentence_splitting"))
     m.sentence_splitting = std::get<std::string>(*v) == "off" ? tolk::SentenceSplitting::kOff
                                                               : tolk::SentenceSplitting::kPunctuation;

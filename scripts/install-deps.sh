@@ -10,6 +10,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev catch2
   python3                 # demo-model scripts, the Python FFI example's test
   golang-go               # the Go FFI example's test (examples/go)
+  cargo                   # the Rust FFI example's test (examples/rust; Debian's, offline)
 )
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 missing=()

@@ -58,6 +58,9 @@ struct ModelOptions {
   SentenceSplitting sentence_splitting = SentenceSplitting::kPunctuation;
   LongSentencePolicy long_sentences = LongSentencePolicy::kReject;
   int64_t max_sentences_per_request = 10000;
+  // Requests queued or running on this model (sync, batch and async alike) beyond this are
+  // refused at once with kQueueFull. 0 = no per-model limit (the engine's async limit applies).
+  int64_t max_queued_requests = 0;
 
   // Continuous mode (DESIGN.md "Continuous batching").
   int64_t max_batch_sequences = 64;    // live sentences in the running batch

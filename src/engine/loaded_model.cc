@@ -24,6 +24,8 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
   if (options.device != "cpu")
     throw Error(StatusCode::kInvalidArgument,
                 fmt::format("device '{}' is not supported yet (only cpu)", options.device));
+  if (options.max_queued_requests < 0)
+    throw Error(StatusCode::kInvalidArgument, "max_queued_requests must be >= 0 (0 = no limit)");
   if (options.max_input_tokens < 0 || options.max_input_bytes <= 0)
     throw Error(StatusCode::kInvalidArgument, "max_input_tokens and max_input_bytes must be > 0");
 
@@ -44,6 +46,21 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
       model::GenerationDefaults::load_optional(directory + "/generation_config.json");
   m->executor = scheduling::make_executor(options, m->transformer);
   return m;
+}
+
+InFlight::InFlight(std::shared_ptr<LoadedModel> m) : m_(std::move(m)) {
+  const int64_t limit = m_->options.max_queued_requests;
+  if (m_->in_flight.fetch_add(1) >= limit && limit > 0) {
+    release();
+    throw Error(StatusCode::kQueueFull,
+                fmt::format("model '{}' already has {} requests queued or running "
+                            "(max_queued_requests)", m_->name, limit));
+  }
+}
+
+void InFlight::release() {
+  std::lock_guard<std::mutex> lock(m_->idle_mutex);
+  if (--m_->in_flight == 0) m_->idle.notify_all();
 }
 
 }  // namespace tolk::engine

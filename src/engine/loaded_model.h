@@ -35,18 +35,17 @@ struct LoadedModel {
   std::condition_variable idle;
 };
 
-// Counts one request as in flight on a model for its lifetime.
+// Counts one request as in flight on a model for its lifetime. Constructing one past the
+// model's max_queued_requests throws kQueueFull (and counts nothing).
 class InFlight {
  public:
-  explicit InFlight(std::shared_ptr<LoadedModel> m) : m_(std::move(m)) { ++m_->in_flight; }
-  ~InFlight() {
-    std::lock_guard<std::mutex> lock(m_->idle_mutex);
-    if (--m_->in_flight == 0) m_->idle.notify_all();
-  }
+  explicit InFlight(std::shared_ptr<LoadedModel> m);
+  ~InFlight() { release(); }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
 
  private:
+  void release();
   std::shared_ptr<LoadedModel> m_;
 };
 

@@ -3,12 +3,18 @@
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 
+#include "tolk/log.h"
 #include "tolk/status.h"
 
 namespace tolk::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kWarn)};
+// Held while a line is written: it serialises the sink's calls, and set_log_sink() waits for
+// the call in progress, so a replaced sink is never called after set_log_sink returns.
+std::mutex g_sink_mutex;
+LogSink g_sink;
 const char* name(Level l) {
   switch (l) {
     case Level::kDebug: return "debug";
@@ -31,8 +37,26 @@ Level parse_level(const std::string& s) {
 }
 
 void write(Level level, const std::string& message) {
+  std::lock_guard<std::mutex> lock(g_sink_mutex);
+  if (g_sink) {
+    try {
+      g_sink(static_cast<LogLevel>(level), message);
+    } catch (...) {
+      // A throwing sink must not turn a log line into a failed request.
+    }
+    return;
+  }
   const std::string line = fmt::format("[tolk {}] {}\n", name(level), message);
   std::fputs(line.c_str(), stderr);
 }
 
 }  // namespace tolk::log
+
+namespace tolk {
+
+void set_log_sink(LogSink sink) {
+  std::lock_guard<std::mutex> lock(log::g_sink_mutex);
+  log::g_sink = std::move(sink);
+}
+
+}  // namespace tolk

@@ -6,6 +6,13 @@
 
 #include "tolk.h"
 
+/* A log callback with exactly the tolk_log_callback signature. */
+static void on_log(void* user_data, tolk_log_level level, const char* message) {
+  (void)user_data;
+  (void)level;
+  (void)message;
+}
+
 /* A callback with exactly the tolk_callback signature. */
 static void on_done(void* user_data, tolk_result* result) {
   (void)user_data;
@@ -42,7 +49,12 @@ int main(void) {
       TOLK_ERR_INVALID_ARGUMENT || request != NULL) ++failures;
   if (tolk_request_wait(request, 0, &result) != TOLK_ERR_INVALID_ARGUMENT) ++failures;
 
+  if (tolk_engine_stats_json(NULL) != NULL) ++failures;
+  if (tolk_set_log_callback(on_log, NULL) != TOLK_OK) ++failures;
+  if (tolk_set_log_callback(NULL, NULL) != TOLK_OK) ++failures;
+
   tolk_options_free(options);
+  tolk_string_free(NULL);
   tolk_engine_free(NULL);
   tolk_result_free(NULL);
   tolk_request_free(NULL);

@@ -538,12 +538,33 @@ TEST_CASE("C ABI: options are typed, scoped and range-checked", "[capi][options]
   CHECK(e2 == nullptr);
   CHECK(named(tolk_engine_load_model(eng.e, "x", kDev, translation_key.p)) == bad);
 
-  // max_queued_requests is an engine key; as a model key it fails the load.
+  // max_queued_requests as a model key: requests on that model beyond it are refused at once.
   {
     Options m;
-    m.i("max_queued_requests", 8);
-    CHECK(named(tolk_engine_load_model(eng.e, "x", kDev, m.p)) == bad);
-    CHECK(std::string(tolk_last_error_message()).find("not supported yet") != std::string::npos);
+    m.i("max_queued_requests", 2);
+    REQUIRE(tolk_engine_load_model(eng.e, "limited", kDev, m.p) == TOLK_OK);
+    Options long_run;
+    long_run.i("max_new_tokens", 200).i("beam_size", 4);
+    std::vector<tolk_request*> kept;
+    tolk_status refused = TOLK_OK;
+    for (int i = 0; i < 10 && refused == TOLK_OK; ++i) {
+      tolk_request* r = nullptr;
+      refused = tolk_translate_async(eng.e, "limited", kLongText, "eng_Latn", "fra_Latn",
+                                     long_run.p, nullptr, nullptr, &r);
+      if (refused == TOLK_OK) kept.push_back(r);
+      else CHECK(r == nullptr);
+    }
+    CHECK(named(refused) == "TOLK_ERR_QUEUE_FULL");
+    CHECK(std::string(tolk_last_error_message()).find("max_queued_requests") != std::string::npos);
+    for (auto* r : kept) {
+      CHECK(tolk_request_cancel(r) == TOLK_OK);
+      tolk_result* res = nullptr;
+      const tolk_status s = tolk_request_wait(r, -1, &res);
+      CHECK((s == TOLK_OK || s == TOLK_ERR_CANCELLED));
+      tolk_result_free(res);
+      tolk_request_free(r);
+    }
+    REQUIRE(tolk_engine_unload_model(eng.e, "limited") == TOLK_OK);
   }
   // Every mode loads and translates, with the continuous-batching and sentence keys.
   for (const char* mode : {"exclusive", "pool", "continuous"}) {
@@ -617,4 +638,75 @@ TEST_CASE("C ABI: one engine, many threads", "[capi][threads]") {
     });
   for (auto& t : threads) t.join();
   CHECK(ok == 12);
+}
+
+namespace {
+struct LogLines {
+  std::mutex mutex;
+  std::vector<std::pair<tolk_log_level, std::string>> lines;
+};
+void collect_log(void* user_data, tolk_log_level level, const char* message) {
+  auto* log = static_cast<LogLines*>(user_data);
+  std::lock_guard<std::mutex> guard(log->mutex);
+  log->lines.emplace_back(level, message);
+}
+}  // namespace
+
+TEST_CASE("C ABI: stats as JSON, the log callback", "[capi][stats][log]") {
+  LogLines log;
+  REQUIRE(tolk_set_log_callback(collect_log, &log) == TOLK_OK);
+  {
+    Options debug;
+    debug.s("log_level", "debug");
+    Options exclusive;
+    exclusive.s("mode", "exclusive");
+    tolk_engine* e = nullptr;
+    REQUIRE(tolk_engine_create(debug.p, &e) == TOLK_OK);
+    REQUIRE(tolk_engine_load_model(e, "ex", kDev, exclusive.p) == TOLK_OK);
+    CHECK(sync_text(e, "Hello world.", nullptr, nullptr, "ex") == "Aduné.");
+
+    char* stats = tolk_engine_stats_json(e);
+    REQUIRE(stats != nullptr);
+    const std::string json = stats;
+    tolk_string_free(stats);
+    CHECK(json.front() == '{');
+    CHECK(json.find("\"ex\"") != std::string::npos);
+    CHECK(json.find("\"exclusive\"") != std::string::npos);
+    tolk_engine_free(e);
+  }
+  REQUIRE(tolk_set_log_callback(nullptr, nullptr) == TOLK_OK);
+  size_t seen = 0;
+  {
+    std::lock_guard<std::mutex> guard(log.mutex);
+    seen = log.lines.size();
+    REQUIRE(seen > 0);  // exclusive mode logs the lock at debug level
+    bool debug_line = false;
+    for (const auto& [level, text] : log.lines) {
+      CHECK(!text.empty());
+      CHECK(text.back() != '\n');
+      debug_line = debug_line || level == TOLK_LOG_DEBUG;
+    }
+    CHECK(debug_line);
+  }
+  // Back on stderr: the callback is not called any more.
+  {
+    Options debug;
+    debug.s("log_level", "debug");
+    Engine eng(debug.p);
+    CHECK(sync_text(eng.e, "Hello world.", nullptr) == "Aduné.");
+  }
+  {
+    std::lock_guard<std::mutex> guard(log.mutex);
+    CHECK(log.lines.size() == seen);
+  }
+  // Restore the default level for the rest of this process.
+  Options warn;
+  warn.s("log_level", "warn");
+  tolk_engine* quiet = nullptr;
+  REQUIRE(tolk_engine_create(warn.p, &quiet) == TOLK_OK);
+  tolk_engine_free(quiet);
+
+  CHECK(tolk_engine_stats_json(nullptr) == nullptr);
+  CHECK(std::string(tolk_last_error_message()).find("engine") != std::string::npos);
+  tolk_string_free(nullptr);
 }

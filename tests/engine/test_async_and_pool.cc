@@ -106,6 +106,32 @@ TEST_CASE("a full queue refuses at once with kQueueFull", "[engine][async]") {
   for (auto& r : kept) r->cancel();
 }
 
+TEST_CASE("a model's max_queued_requests refuses its extra requests at once", "[engine][async]") {
+  TranslatorEngine engine;
+  ModelOptions limited;
+  limited.max_queued_requests = 2;
+  engine.load_model("limited", test::dev_dir(), limited);
+  engine.load_model("free", test::dev_dir());
+  const TranslationOptions slow = slow_beam4();
+  std::vector<std::shared_ptr<TranslationRequest>> kept;
+  StatusCode refused = StatusCode::kOk;
+  for (int i = 0; i < 10 && refused == StatusCode::kOk; ++i) {
+    try {
+      kept.push_back(engine.translate_async("limited", text_of("long"), "eng_Latn", "fra_Latn", slow));
+    } catch (const Error& e) {
+      refused = e.code();
+    }
+  }
+  CHECK(refused == StatusCode::kQueueFull);
+  CHECK(kept.size() <= 2);
+  // The limit is the model's: the other name over the same weights still takes requests.
+  CHECK(engine.translate_sync("free", text_of("short"), "eng_Latn", "fra_Latn", greedy20()).ok());
+  for (auto& r : kept) r->cancel();
+  for (auto& r : kept) CHECK(r->wait(-1));
+  // Once they have ended, the model takes requests again.
+  CHECK(engine.translate_sync("limited", text_of("short"), "eng_Latn", "fra_Latn", greedy20()).ok());
+}
+
 TEST_CASE("pool mode: 4 workers over one copy give the sequential ids", "[engine][pool]") {
   TranslatorEngine engine;
   ModelOptions exclusive;
