@@ -29,6 +29,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -51,6 +52,8 @@ const char* const kIncidentFlags =
     "      --modes LIST            comma-separated: exclusive,pool,continuous (default all three)\n"
     "      --quick                 small sizes: 8 long sentences x 50 tokens, 5 repeats, 5 idle runs\n"
     "      --repeats N             long+short pairs measured per mode (default 20)\n"
+    "      --shorts-per-long N     short requests per long one, each on its own thread at its own\n"
+    "                              random offset (default 1); e.g. --repeats 1 --shorts-per-long 20\n"
     "      --long-sentences N      sentences in the long batch (default 64)\n"
     "      --long-tokens N         new tokens per long sentence, forced (default 200); also the\n"
     "                              source length aimed at unless --long-source-tokens is given\n"
@@ -85,6 +88,7 @@ struct Params {
   bool quick = false;
   bool in_process = false;
   int64_t repeats = 20;
+  int64_t shorts_per_long = 1;
   int64_t long_sentences = 64;
   int64_t long_tokens = 200;
   int64_t long_source_tokens = 200;
@@ -153,6 +157,7 @@ Params parse_params(Flags& f, const Context& ctx) {
     if (m != "exclusive" && m != "pool" && m != "continuous")
       throw std::invalid_argument("unknown mode '" + m + "' (exclusive, pool, continuous)");
   p.repeats = positive(f, "repeats", p.repeats);
+  p.shorts_per_long = positive(f, "shorts-per-long", p.shorts_per_long);
   p.long_sentences = positive(f, "long-sentences", p.long_sentences);
   p.long_tokens = positive(f, "long-tokens", p.long_tokens);
   p.long_source_tokens = positive(f, "long-source-tokens", p.long_tokens, 3);
@@ -185,6 +190,7 @@ Json params_json(const Params& p) {
   j.set("modes", p.modes);
   j.set("quick", p.quick);
   j.set("repeats", p.repeats);
+  j.set("shorts_per_long", p.shorts_per_long);
   j.set("long_sentences", p.long_sentences);
   j.set("long_new_tokens", p.long_tokens);
   j.set("long_source_tokens_target", p.long_source_tokens);
@@ -498,11 +504,13 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
 
     std::vector<double> short_generated, long_generated;
     std::vector<double> engine_long_source, engine_short_source;  // TranslationResult::source_tokens
+    std::mutex short_mutex;  // shorts may run on several threads at once (--shorts-per-long)
     auto run_short = [&](double* queue_ms) {
       const auto s0 = Clock::now();
       TranslationResult r = engine.translate_sync("bench", w.short_text, p.src_lang, p.tgt_lang, short_opts);
       const double ms = ms_since(s0);
       if (queue_ms) *queue_ms = r.timings.queue_ms;
+      std::lock_guard<std::mutex> guard(short_mutex);
       short_generated.push_back(generated(r));
       if (engine_short_source.empty()) engine_short_source.push_back(static_cast<double>(r.source_tokens));
       return ms;
@@ -556,7 +564,9 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
     std::uniform_int_distribution<int64_t> offset_dist(p.offset_min_ms, p.offset_max_ms);
     std::vector<double> offsets, short_load, short_queue, long_load, overlapped, short_first;
     for (int64_t rep = 0; rep < p.repeats; ++rep) {
-      const int64_t offset = offset_dist(rng);
+      std::vector<int64_t> offset(static_cast<size_t>(p.shorts_per_long));
+      for (auto& o : offset) o = offset_dist(rng);
+      std::sort(offset.begin(), offset.end());
       std::atomic<bool> long_finished{false};
       double long_ms = 0;
       std::exception_ptr long_error;
@@ -569,29 +579,45 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
         }
         long_finished.store(true);
       });
-      std::this_thread::sleep_until(start + std::chrono::milliseconds(offset));
-      const bool overlap = !long_finished.load();
-      double q = 0, short_ms = 0;
-      std::exception_ptr short_error;
-      try {
-        short_ms = run_short(&q);
-      } catch (...) {
-        short_error = std::current_exception();
-      }
-      const bool long_still_running = !long_finished.load();
+      // Each short request on its own thread, sent at its own offset: they may overlap.
+      struct ShortRun {
+        bool overlap = false, before_long_end = false;
+        double q = 0, ms = 0;
+        std::exception_ptr error;
+      };
+      std::vector<ShortRun> shorts(offset.size());
+      std::vector<std::thread> short_threads;
+      for (size_t i = 0; i < offset.size(); ++i)
+        short_threads.emplace_back([&, i] {
+          std::this_thread::sleep_until(start + std::chrono::milliseconds(offset[i]));
+          ShortRun& sr = shorts[i];
+          sr.overlap = !long_finished.load();
+          try {
+            sr.ms = run_short(&sr.q);
+          } catch (...) {
+            sr.error = std::current_exception();
+          }
+          sr.before_long_end = !long_finished.load();
+        });
+      for (auto& t : short_threads) t.join();
       long_thread.join();
       if (long_error) std::rethrow_exception(long_error);
-      if (short_error) std::rethrow_exception(short_error);
-      offsets.push_back(static_cast<double>(offset));
-      short_load.push_back(short_ms);
-      short_queue.push_back(q);
+      for (size_t i = 0; i < shorts.size(); ++i) {
+        const ShortRun& sr = shorts[i];
+        if (sr.error) std::rethrow_exception(sr.error);
+        offsets.push_back(static_cast<double>(offset[i]));
+        short_load.push_back(sr.ms);
+        short_queue.push_back(sr.q);
+        overlapped.push_back(sr.overlap ? 1 : 0);
+        short_first.push_back(sr.overlap && sr.before_long_end ? 1 : 0);
+        say(fmt::format("rep {}/{} short {}/{}: sent at +{} ms{}: {:.1f} ms (engine queue {:.1f} "
+                        "ms, {:.2f}x idle)",
+                        rep + 1, p.repeats, i + 1, shorts.size(), offset[i],
+                        sr.overlap ? "" : " (after the long one ended)", sr.ms, sr.q,
+                        sr.ms / short_idle));
+      }
       long_load.push_back(long_ms);
-      overlapped.push_back(overlap ? 1 : 0);
-      short_first.push_back(overlap && long_still_running ? 1 : 0);
-      say(fmt::format("rep {}/{}: short sent at +{} ms{}: {:.1f} ms (engine queue {:.1f} ms, "
-                      "{:.2f}x idle); long {:.0f} ms",
-                      rep + 1, p.repeats, offset, overlap ? "" : " (after the long one ended)",
-                      short_ms, q, short_ms / short_idle, long_ms));
+      say(fmt::format("rep {}/{}: long {:.0f} ms", rep + 1, p.repeats, long_ms));
     }
     row.vec["offset_ms"] = offsets;
     row.vec["short_load_ms"] = short_load;
@@ -687,9 +713,10 @@ std::string ratio_cell(double v, double goal, bool judge) {
 std::string render_table(const Params& p, const std::vector<Row>& rows) {
   std::string out;
   out += fmt::format(
-      "\nincident: {} long sentences x {} new tokens (bulk) + 1 short sentence x {} new tokens "
-      "(interactive), {} repeats, arrival +{}..{} ms\n",
-      p.long_sentences, p.long_tokens, p.short_tokens, p.repeats, p.offset_min_ms, p.offset_max_ms);
+      "\nincident: {} long sentences x {} new tokens (bulk) + {} short request(s) of 1 sentence x "
+      "{} new tokens (interactive) per long one, {} repeats, arrivals +{}..{} ms\n",
+      p.long_sentences, p.long_tokens, p.shorts_per_long, p.short_tokens, p.repeats,
+      p.offset_min_ms, p.offset_max_ms);
   out += fmt::format("goals (continuous): short latency under load <= {:.1f}x idle (p50 and p95), "
                      "long time under load <= {:.1f}x alone\n\n",
                      kGoalShortRatio, kGoalLongRatio);

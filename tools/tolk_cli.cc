@@ -29,6 +29,7 @@ int translate(tolk::TranslatorEngine& engine, const tolk::cli::Args& a) {
     return 0;
   }
   int status = 0;
+  size_t lines_before = 0;  // input lines of earlier batches, for the line numbers
   std::vector<std::string> lines;
   auto flush = [&] {
     if (lines.empty()) return;
@@ -38,12 +39,13 @@ int translate(tolk::TranslatorEngine& engine, const tolk::cli::Args& a) {
         print_result(results[i], a);
       } else {  // keep line alignment: an empty output line, the reason on stderr
         std::cout << "\n";
-        std::cerr << fmt::format("tolk: line {}: {}: {}\n", i + 1,
+        std::cerr << fmt::format("tolk: line {}: {}: {}\n", lines_before + i + 1,
                                  tolk::status_code_name(results[i].status), results[i].error);
         status = 1;
       }
     }
     std::cout.flush();
+    lines_before += lines.size();
     lines.clear();
   };
   std::string line;

@@ -18,17 +18,29 @@ int64_t BatchDecoder::rows_for(const GenerationParams& params) {
 void BatchDecoder::admit(const std::vector<Admission>& items, std::vector<Finished>* done) {
   if (items.empty()) return;
   std::vector<SequenceInput> inputs;
-  int64_t new_rows = 0, longest = 0;
+  std::vector<int64_t> encoder_rows;
   for (const auto& a : items) {
     if (a.input.source_ids.empty())
       throw Error(StatusCode::kInvalidArgument, "empty source sequence");
+    encoder_rows.push_back(static_cast<int64_t>(inputs.size()));
+    inputs.push_back(a.input);
+  }
+  admit_encoded(items, encode_batch(model_, inputs), encoder_rows, done);
+}
+
+void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,
+                                 const std::vector<int64_t>& item_rows,
+                                 std::vector<Finished>* done) {
+  if (items.empty()) return;
+  if (item_rows.size() != items.size())
+    throw Error(StatusCode::kInternal, "batch decoder: one encoder row per item");
+  int64_t new_rows = 0, longest = 0;
+  for (const auto& a : items) {
     if (groups_.count(a.id)) throw Error(StatusCode::kInternal, "batch decoder: duplicate id");
     if (a.tier < 0 || a.tier >= kTiers) throw Error(StatusCode::kInternal, "batch decoder: bad tier");
-    inputs.push_back(a.input);
     new_rows += rows_for(a.params);
     longest = std::max(longest, a.params.max_length);
   }
-  EncodedBatch enc = encode_batch(model_, inputs);
   model_.reserve_slots(cache_, rows() + new_rows, longest, enc.input_ids.size(1), rows());
   owner_.resize(static_cast<size_t>(cache_.rows()));
   for (const auto& a : items) {
@@ -51,7 +63,7 @@ void BatchDecoder::admit(const std::vector<Admission>& items, std::vector<Finish
   std::vector<int64_t> encoder_rows, slots;
   for (size_t j = 0; j < items.size(); ++j)
     for (int64_t slot : groups_.at(items[j].id).slots) {
-      encoder_rows.push_back(static_cast<int64_t>(j));
+      encoder_rows.push_back(item_rows[j]);
       slots.push_back(slot);
     }
   model_.fill_slots(cache_, enc.encoder_out, enc.attention_mask, encoder_rows, slots);
@@ -64,8 +76,10 @@ void BatchDecoder::admit(const std::vector<Admission>& items, std::vector<Finish
   }
 }
 
-std::vector<Finished> BatchDecoder::step(int max_tier) {
+std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool()>& preempt,
+                                         bool* preempted) {
   std::vector<Finished> finished;
+  if (preempted) *preempted = false;
   max_tier = std::clamp(max_tier, 0, kTiers - 1);
   const int64_t n = end_[max_tier];
   if (n == 0) return finished;
@@ -76,7 +90,11 @@ std::vector<Finished> BatchDecoder::step(int max_tier) {
     const auto t = g.search->next_tokens();
     for (size_t r = 0; r < t.size(); ++r) tok[g.slots[r]] = t[r];
   }
-  auto logits = model_.decode_step_slots(cache_, n, tokens);
+  auto logits = model_.decode_step_slots(cache_, n, tokens, preempt);
+  if (!logits.defined()) {  // abandoned between layers: nothing has changed
+    if (preempted) *preempted = true;
+    return finished;
+  }
   std::vector<uint64_t> done_ids;
   for (auto& [id, g] : groups_) {
     if (g.tier > max_tier) continue;

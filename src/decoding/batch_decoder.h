@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -43,9 +44,16 @@ class BatchDecoder {
   // and gives each its rows (active). Sentences that are already done (max_length ≤ 1) come
   // back in `done`.
   void admit(const std::vector<Admission>& items, std::vector<Finished>* done);
+  // The same with the encoder already run (encode_job.h): items[j] reads encoder row
+  // encoder_rows[j] of `enc` (so a job whose items were partly cancelled admits the rest).
+  void admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,
+                     const std::vector<int64_t>& encoder_rows, std::vector<Finished>* done);
   // One decoder step over every sentence of tier ≤ max_tier (the others wait in their slots);
   // returns the ones that finished (their rows are freed before this returns).
-  std::vector<Finished> step(int max_tier = kTiers - 1);
+  // With `preempt`, the model asks it between layers; if it says yes the step is abandoned
+  // (nothing changes, *preempted = true, nothing returned) and can simply be run again later.
+  std::vector<Finished> step(int max_tier = kTiers - 1, const std::function<bool()>& preempt = {},
+                             bool* preempted = nullptr);
 
   void remove(uint64_t id);    // cancelled or expired: frees its rows, no result
   bool contains(uint64_t id) const { return groups_.count(id) != 0; }

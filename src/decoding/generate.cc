@@ -23,6 +23,12 @@ void check_stop(const StopCheck& stop) {
 }
 
 EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs) {
+  EncodedBatch batch = pad_sources(model, inputs);
+  batch.encoder_out = model.encode(batch.input_ids, batch.attention_mask);
+  return batch;
+}
+
+EncodedBatch pad_sources(const model::Transformer& model, const std::vector<SequenceInput>& inputs) {
   size_t longest = 0;
   for (const auto& in : inputs) longest = std::max(longest, in.source_ids.size());
   const int64_t B = static_cast<int64_t>(inputs.size()), S = static_cast<int64_t>(longest);
@@ -38,7 +44,6 @@ EncodedBatch encode_batch(const model::Transformer& model, const std::vector<Seq
       mask[b][s] = 1;
     }
   }
-  batch.encoder_out = model.encode(batch.input_ids, batch.attention_mask);
   return batch;
 }
 

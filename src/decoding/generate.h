@@ -54,5 +54,7 @@ struct EncodedBatch {
   torch::Tensor encoder_out;     // [B, S, D]
 };
 EncodedBatch encode_batch(const model::Transformer& model, const std::vector<SequenceInput>& inputs);
+// The padding alone (encoder_out left undefined): for encoders run layer by layer (encode_job.h).
+EncodedBatch pad_sources(const model::Transformer& model, const std::vector<SequenceInput>& inputs);
 
 }  // namespace tolk::decoding

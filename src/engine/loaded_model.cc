@@ -27,7 +27,10 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
   if (options.max_queued_requests < 0)
     throw Error(StatusCode::kInvalidArgument, "max_queued_requests must be >= 0 (0 = no limit)");
   if (options.max_input_tokens < 0 || options.max_input_bytes <= 0)
-    throw Error(StatusCode::kInvalidArgument, "max_input_tokens and max_input_bytes must be > 0");
+    throw Error(StatusCode::kInvalidArgument,
+                "max_input_tokens must be >= 0 (0 = the model's limit) and max_input_bytes > 0");
+  if (options.max_sentences_per_request < 1)
+    throw Error(StatusCode::kInvalidArgument, "max_sentences_per_request must be >= 1");
 
   auto m = std::make_shared<LoadedModel>();
   m->name = name;

@@ -63,19 +63,39 @@ torch::Tensor Transformer::feed_forward(const torch::Tensor& x, const LayerNorm&
 
 torch::Tensor Transformer::encode(const torch::Tensor& input_ids,
                                   const torch::Tensor& attention_mask) const {
+  EncoderRun run = begin_encode(input_ids, attention_mask);
+  while (!run.done) encode_layer(run);
+  return run.hidden;
+}
+
+Transformer::EncoderRun Transformer::begin_encode(const torch::Tensor& input_ids,
+                                                  const torch::Tensor& attention_mask) const {
+  EncoderRun run;
+  run.hidden = embed(input_ids, position_ids(input_ids, config_.pad_token_id, 0));
+  run.key_mask = additive_key_mask(attention_mask);
+  if (weights_.encoder_layers.empty()) {
+    run.hidden = layer_norm(run.hidden, weights_.encoder_norm);
+    run.done = true;
+  }
+  return run;
+}
+
+void Transformer::encode_layer(EncoderRun& run) const {
+  if (run.done) return;
   const int64_t H = config_.encoder_attention_heads;
   const double scaling = std::pow(static_cast<double>(config_.d_model / H), -0.5);
-  auto x = embed(input_ids, position_ids(input_ids, config_.pad_token_id, 0));
-  auto mask = additive_key_mask(attention_mask);
-  for (const auto& l : weights_.encoder_layers) {
-    auto h = layer_norm(x, l.self_attn_norm);
-    auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
-    auto a = attend(split_heads(qkv[0] * scaling, H), split_heads(qkv[1], H),
-                    split_heads(qkv[2], H), mask);
-    x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
-    x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
+  const auto& l = weights_.encoder_layers[run.next_layer];
+  auto& x = run.hidden;
+  auto h = layer_norm(x, l.self_attn_norm);
+  auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+  auto a = attend(split_heads(qkv[0] * scaling, H), split_heads(qkv[1], H),
+                  split_heads(qkv[2], H), run.key_mask);
+  x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+  x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
+  if (++run.next_layer == weights_.encoder_layers.size()) {
+    x = layer_norm(x, weights_.encoder_norm);
+    run.done = true;
   }
-  return layer_norm(x, weights_.encoder_norm);
 }
 
 DecoderState Transformer::start_decoding(const torch::Tensor& encoder_out,
@@ -191,7 +211,8 @@ void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
 }
 
 torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
-                                             const torch::Tensor& tokens) const {
+                                             const torch::Tensor& tokens,
+                                             const std::function<bool()>& preempt) const {
   const int64_t H = config_.decoder_attention_heads;
   const double scaling = std::pow(static_cast<double>(config_.d_model / H), -0.5);
   int64_t longest = 0, widest = 0;
@@ -216,6 +237,7 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
   auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
   using torch::indexing::Slice;
   for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
+    if (i > 0 && preempt && preempt()) return {};
     const auto& l = weights_.decoder_layers[i];
     auto& c = cache.layers[i];
     auto h = layer_norm(x, l.self_attn_norm);
@@ -232,6 +254,7 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     x = x + torch::linear(a, l.cross_out.weight, l.cross_out.bias);
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
+  if (preempt && preempt()) return {};
   for (int64_t r = 0; r < n; ++r) ++cache.length[r];
   x = layer_norm(x, weights_.decoder_norm);
   return torch::linear(x.squeeze(1), weights_.lm_head);

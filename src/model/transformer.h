@@ -7,6 +7,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,18 @@ class Transformer {
   // encoder_last_hidden_state [B, S, D]. Padded rows come out finite but meaningless.
   torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) const;
 
+  // The same encoder, one layer at a time, so a scheduler can interleave other work between
+  // layers (continuous mode's preemptible units). encode() is begin_encode + encode_layer until
+  // done; the numbers are identical.
+  struct EncoderRun {
+    torch::Tensor hidden;    // [B, S, D] after `next_layer` layers (final norm applied once done)
+    torch::Tensor key_mask;  // additive key mask of the source
+    size_t next_layer = 0;
+    bool done = false;
+  };
+  EncoderRun begin_encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) const;
+  void encode_layer(EncoderRun& run) const;  // one layer (the last also applies the final norm)
+
   // Prepares decoding over `encoder_out`: computes each layer's cross-attention K/V once and
   // reserves `max_length` decoder positions of self-attention cache per row.
   DecoderState start_decoding(const torch::Tensor& encoder_out,
@@ -52,7 +65,12 @@ class Transformer {
                   const std::vector<int64_t>& slots) const;
   // One decoder step over slots [0, n): tokens [n], row r at its own position cache.length[r]
   // (masked attention over what each row owns); returns logits [n, V].
-  torch::Tensor decode_step_slots(SlotCache& cache, int64_t n, const torch::Tensor& tokens) const;
+  // `preempt`, if given, is asked before each layer after the first and before the output
+  // projection; when it says yes the step is abandoned and an undefined tensor returned. Nothing
+  // observable changes then: the K/V written at each row's current position are rewritten by
+  // the step when it is run again, and no row's length has moved.
+  torch::Tensor decode_step_slots(SlotCache& cache, int64_t n, const torch::Tensor& tokens,
+                                  const std::function<bool()>& preempt = {}) const;
 
   // Full (non-incremental) decoder over decoder_input_ids [B, T] with a causal mask and an
   // optional decoder attention mask [B, T]: logits [B, T, V]. For teacher forcing and tests.

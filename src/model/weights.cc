@@ -61,7 +61,7 @@ class WeightPicker {
     const RawTensor& raw = it->second;
     if (!is_float_dtype(raw.dtype))
       throw Error(StatusCode::kInvalidModel, fmt::format("{}: tensor '{}' has dtype {}, expected "
-                  "F32, F16 or BF16", source_, name, dtype_name(raw.dtype)));
+                  "a floating-point type (F32, F16, BF16, F64)", source_, name, dtype_name(raw.dtype)));
     if (raw.shape != shape)
       throw Error(StatusCode::kInvalidModel,
                   fmt::format("{}: tensor '{}' has shape [{}], the config implies [{}]", source_,

@@ -1,10 +1,14 @@
 // continuous_executor.cc — iteration-level batching (DESIGN.md "Continuous batching").
 //
 // One scheduler thread per model owns a BatchDecoder. Callers' sentences wait in three FIFO
-// queues (interactive, normal, bulk). Before every decoder step the loop checks every live
-// request's stop condition (cancel, deadline, shutdown), admits waiting sentences within the
-// batch budgets — at most encode_chunk_tokens of new source per unit, so an arriving request
-// never waits behind one huge encoder pass — and then runs one decoder step. While interactive
+// queues (interactive, normal, bulk). Each iteration the loop checks every request's stop
+// condition (cancel, deadline, shutdown), takes waiting sentences within the batch budgets into
+// an encoder job (at most encode_chunk_tokens of source each), runs ONE encoder layer of the most
+// urgent job (a job joins the decoder after its last layer), and runs one decoder step. Work is
+// cut this small so an arriving interactive request waits only for the unit in progress: a
+// decoder step that includes non-interactive rows is abandoned between layers as soon as an
+// interactive sentence waits (it is simply run again later), and an interactive job overtakes
+// the other encoder jobs, which keep their state. While interactive
 // work is live, bulk rows sit out the steps (they keep their cache slots) and bulk newcomers
 // wait; if interactive load lasts longer than bulk_grace_ms, bulk gets bulk_min_share of the
 // steps, so it always finishes. Finished sentences leave at once; a request
@@ -21,6 +25,7 @@
 #include <thread>
 
 #include "decoding/batch_decoder.h"
+#include "decoding/encode_job.h"
 #include "scheduling/executor.h"
 #include "scheduling/executor_stats.h"
 #include "tolk/status.h"
@@ -76,6 +81,13 @@ struct Live {
   int64_t cost = 0;
 };
 
+// Newcomers taken from the queues whose encoder runs one layer per unit (encode_job.h).
+struct Encoding {
+  std::unique_ptr<decoding::EncodeJob> job;
+  std::vector<Pending> pending;  // in the job's encoder-row order
+  double ms = 0.0;               // encoder time so far
+};
+
 class ContinuousExecutor final : public Executor {
  public:
   ContinuousExecutor(std::shared_ptr<const model::Transformer> model, const ModelOptions& o)
@@ -104,6 +116,16 @@ class ContinuousExecutor final : public Executor {
     job->on_sentence = request.on_sentence;
     job->enqueued = clock_type::now();
     const int tier = tier_of(request.priority);
+    // A sentence whose rows could never fit max_batch_tokens is refused, not run over budget.
+    const int64_t rows = decoding::BatchDecoder::rows_for(params);
+    for (const auto& in : inputs) {
+      const int64_t cost = rows * (static_cast<int64_t>(in.source_ids.size()) + params.max_length);
+      if (cost > options_.max_batch_tokens)
+        throw Error(StatusCode::kInputTooLong,
+                    fmt::format("a sentence needs {} batch tokens ({} rows × ({} source + {} "
+                                "decode)), more than max_batch_tokens {}", cost, rows,
+                                in.source_ids.size(), params.max_length, options_.max_batch_tokens));
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     if (shutdown_) throw Error(StatusCode::kShutdown, "model is being unloaded");
     if (queued_ + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
@@ -119,11 +141,11 @@ class ContinuousExecutor final : public Executor {
       p.input = inputs[i];
       p.params = params;
       p.enqueued = job->enqueued;
-      p.cost = decoding::BatchDecoder::rows_for(params) *
-               (static_cast<int64_t>(inputs[i].source_ids.size()) + params.max_length);
+      p.cost = rows * (static_cast<int64_t>(inputs[i].source_ids.size()) + params.max_length);
       queues_[tier].push_back(std::move(p));
     }
     queued_ += static_cast<int64_t>(inputs.size());
+    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
     wake_.notify_all();
     job->done.wait(lock, [&] { return job->finished; });
     counters_.add_request();
@@ -154,15 +176,16 @@ class ContinuousExecutor final : public Executor {
               q.end());
       queued_ -= static_cast<int64_t>(before - q.size());
     }
+    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
     job->done.notify_all();
   }
 
   // The queue whose head goes next: lowest class after aging, then the earliest arrival.
-  int next_queue_locked(clock_type::time_point now, bool bulk_allowed) const {
+  int next_queue_locked(clock_type::time_point now, bool bulk_allowed, bool interactive_only) const {
     int best = -1;
     double best_class = 0;
     for (int t = 0; t < decoding::BatchDecoder::kTiers; ++t) {
-      if (queues_[t].empty() || (t == 2 && !bulk_allowed)) continue;
+      if (queues_[t].empty() || (t == 2 && !bulk_allowed) || (t > 0 && interactive_only)) continue;
       const auto& head = queues_[t].front();
       const double aged = options_.aging_ms > 0
                               ? ms_between(head.enqueued, now) / static_cast<double>(options_.aging_ms)
@@ -177,24 +200,25 @@ class ContinuousExecutor final : public Executor {
     return best;
   }
 
-  // Takes waiting sentences that fit the batch budgets and this unit's encode budget. Without
-  // `bulk_allowed`, bulk newcomers keep waiting (interactive work is live).
-  std::vector<Pending> take_admissions_locked(bool bulk_allowed) {
+  // Takes waiting sentences that fit the batch budgets and one encoder job's token budget.
+  // Without `bulk_allowed`, bulk newcomers keep waiting (interactive work is live); with
+  // `interactive_only`, only interactive ones are taken.
+  std::vector<Pending> take_admissions_locked(bool bulk_allowed, bool interactive_only) {
     std::vector<Pending> out;
     const auto now = clock_type::now();
     int64_t encode_tokens = 0;
     for (;;) {
-      const int t = next_queue_locked(now, bulk_allowed);
+      const int t = next_queue_locked(now, bulk_allowed, interactive_only);
       if (t < 0) break;
       const Pending& head = queues_[t].front();
       const int64_t src = static_cast<int64_t>(head.input.source_ids.size());
-      const bool batch_empty = live_.empty() && out.empty();
+      const int64_t taken = static_cast<int64_t>(live_.size() + out.size()) + encoding_sentences_;
+      const bool batch_empty = taken == 0;
       if (!batch_empty) {
         // Interactive newcomers may use twice the budgets: paused bulk rows keep their slots,
         // so a batch full of bulk work must not lock interactive work out.
         const int64_t scale = t == 0 ? 2 : 1;
-        if (static_cast<int64_t>(live_.size() + out.size()) >= scale * options_.max_batch_sequences)
-          break;
+        if (taken >= scale * options_.max_batch_sequences) break;
         if (live_cost_ + head.cost > scale * options_.max_batch_tokens) break;
         if (encode_tokens + src > options_.encode_chunk_tokens && !out.empty()) break;
       }
@@ -205,6 +229,7 @@ class ContinuousExecutor final : public Executor {
       --queued_;
       if (encode_tokens >= options_.encode_chunk_tokens) break;
     }
+    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
     return out;
   }
 
@@ -213,22 +238,30 @@ class ContinuousExecutor final : public Executor {
   void loop() {
     c10::InferenceMode guard;
     decoding::BatchDecoder decoder(*model_);
+    std::vector<Encoding> encoding;  // newcomers whose encoder is running, one layer per unit
     uint64_t steps = 0;
+    bool last_preempted = false;
     std::optional<clock_type::time_point> interactive_since;
     const uint64_t period = options_.bulk_min_share > 0
                                 ? static_cast<uint64_t>(std::ceil(1.0 / options_.bulk_min_share))
                                 : 0;
     for (;;) {
       std::vector<Pending> admit;
-      bool bulk_turn = true;
+      bool bulk_turn = true, interactive_present = false;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return shutdown_ || !live_.empty() || queued_ > 0; });
+        wake_.wait(lock, [&] {
+          return shutdown_ || !live_.empty() || queued_ > 0 || !encoding.empty();
+        });
         if (shutdown_) break;
-        if (live_.empty() && options_.batch_window_ms > 0) gather_burst(lock);
+        if (live_.empty() && encoding.empty() && options_.batch_window_ms > 0) gather_burst(lock);
         if (shutdown_) break;
         const auto now = clock_type::now();
-        if (decoder.sentences_in_tier(0) > 0 || !queues_[0].empty()) {
+        const bool interactive_encoding = std::any_of(
+            encoding.begin(), encoding.end(), [](const Encoding& e) { return e.job->tier() == 0; });
+        interactive_present =
+            decoder.sentences_in_tier(0) > 0 || !queues_[0].empty() || interactive_encoding;
+        if (interactive_present) {
           if (!interactive_since) interactive_since = now;
           // Bulk's guaranteed share starts once interactive load outlasts the grace period.
           const bool sustained =
@@ -237,21 +270,53 @@ class ContinuousExecutor final : public Executor {
         } else {
           interactive_since.reset();
         }
-        admit = take_admissions_locked(bulk_turn);
+        // A new encoder job when none is running, or when interactive newcomers wait and no
+        // interactive job is running (they overtake the others' jobs, which keep their state).
+        if (encoding.empty())
+          admit = take_admissions_locked(bulk_turn, false);
+        else if (!queues_[0].empty() && !interactive_encoding)
+          admit = take_admissions_locked(bulk_turn, true);
+        encoding_sentences_ += static_cast<int64_t>(admit.size());
       }
-      check_stops(decoder, admit);
-      if (!admit.empty()) run_admissions(decoder, admit);
-      int max_tier = bulk_turn ? 2 : 1;
-      if (decoder.rows_up_to(max_tier) == 0) max_tier = decoding::BatchDecoder::kTiers - 1;
-      if (decoder.sentences() == 0) continue;
+      check_stops(decoder, admit, encoding);
+      if (!admit.empty()) start_encoding(admit, encoding);
+
+      // One encoder layer of the most urgent job allowed to run (bulk ones only on bulk's turn
+      // or when nothing else is present).
+      bool encoded = run_encoder_unit(decoder, encoding, bulk_turn || !interactive_present);
+
+      // One decoder step. While interactive work is present, bulk rows sit out (but keep their
+      // slots) except on bulk's turn; a step that includes non-interactive rows is abandoned
+      // between layers as soon as an interactive newcomer waits.
+      int max_tier = interactive_present && !bulk_turn ? 1 : 2;
+      if (!encoded && decoder.rows_up_to(max_tier) == 0) {
+        // Nothing that may run can: the budgets are full of paused work. Run anything rather
+        // than idle, so that work drains and the waiting sentences get in.
+        encoded = run_encoder_unit(decoder, encoding, true);
+        if (!encoded) max_tier = 2;
+      }
+      if (decoder.rows_up_to(max_tier) == 0) continue;
       ++steps;
+      // A step abandoned for a waiting interactive sentence that then could not be admitted
+      // (budgets) is not abandoned again: it would never end.
+      const bool may_preempt = max_tier > 0 && !(last_preempted && admit.empty());
       try {
         const int64_t rows = decoder.rows_up_to(max_tier);
+        const auto preempt = [this, may_preempt] {
+          return may_preempt && interactive_waiting_.load(std::memory_order_relaxed) > 0;
+        };
         const auto t0 = clock_type::now();
-        auto finished = decoder.step(max_tier);
+        bool preempted = false;
+        auto finished = decoder.step(max_tier, preempt, &preempted);
         const double ms = ms_between(t0, clock_type::now());
-        record_step(rows, ms);
         note_unit(ms);
+        last_preempted = preempted;
+        if (preempted) {
+          counters_.add_busy(ms);
+          preempted_steps_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        record_step(rows, ms);
         deliver(std::move(finished));
       } catch (const std::exception& e) {
         fail_all_live(decoder, e);
@@ -261,6 +326,8 @@ class ContinuousExecutor final : public Executor {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [id, l] : live_) fail_locked(l.job, StatusCode::kShutdown, "model is being unloaded");
     live_.clear();
+    for (auto& e : encoding)
+      for (auto& p : e.pending) fail_locked(p.job, StatusCode::kShutdown, "model is being unloaded");
     std::set<std::shared_ptr<Job>> queued_jobs;
     for (auto& q : queues_) for (auto& p : q) queued_jobs.insert(p.job);
     for (auto& j : queued_jobs) fail_locked(j, StatusCode::kShutdown, "model is being unloaded");
@@ -275,7 +342,8 @@ class ContinuousExecutor final : public Executor {
   }
 
   // Cancelled, expired or shut-down requests leave before the next unit of work.
-  void check_stops(decoding::BatchDecoder& decoder, std::vector<Pending>& admit) {
+  void check_stops(decoding::BatchDecoder& decoder, std::vector<Pending>& admit,
+                   const std::vector<Encoding>& encoding) {
     std::map<Job*, StatusCode> verdict;
     auto judge = [&](const std::shared_ptr<Job>& job) {
       auto it = verdict.find(job.get());
@@ -297,12 +365,17 @@ class ContinuousExecutor final : public Executor {
           if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
       for (auto& p : admit)
         if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
+      for (const auto& e : encoding)
+        for (const auto& p : e.pending)
+          if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
       for (auto& [job, code] : failed) fail_locked(job, code, stop_message(code));
       drop_finished_locked(decoder);
     }
+    std::lock_guard<std::mutex> lock(mutex_);
     admit.erase(std::remove_if(admit.begin(), admit.end(), [&](const Pending& p) {
                   if (!p.job->finished) return false;
                   live_cost_ -= p.cost;
+                  --encoding_sentences_;
                   return true;
                 }), admit.end());
   }
@@ -329,19 +402,117 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
-  void run_admissions(decoding::BatchDecoder& decoder, std::vector<Pending>& admit) {
+  // Pads the newcomers and embeds them: the first layer runs in a later unit.
+  void start_encoding(std::vector<Pending>& admit, std::vector<Encoding>& encoding) {
     std::vector<decoding::Admission> items;
     for (auto& p : admit) items.push_back({p.id, p.tier, p.input, p.params});
     const auto t0 = clock_type::now();
-    std::vector<decoding::Finished> done;
+    Encoding e;
     try {
-      decoder.admit(items, &done);
-    } catch (const std::exception& e) {
+      e.job = std::make_unique<decoding::EncodeJob>(*model_, std::move(items));
+    } catch (const std::exception& ex) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : admit) {
+        live_cost_ -= p.cost;
+        --encoding_sentences_;
+        fail_locked(p.job, StatusCode::kInternal, ex.what());
+      }
+      return;
+    }
+    e.ms = ms_between(t0, clock_type::now());
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& p : admit)
+        if (!p.job->first_admitted) p.job->first_admitted = t0;
+    }
+    e.pending = std::move(admit);
+    encoding.push_back(std::move(e));
+  }
+
+  // Runs one encoder layer of the most urgent runnable job; a job whose last layer is done
+  // joins the decoder (cross-attention K/V computed once, slots opened). Jobs whose requests
+  // have all ended are dropped unfinished. Returns whether any work was done.
+  bool run_encoder_unit(decoding::BatchDecoder& decoder, std::vector<Encoding>& encoding,
+                        bool bulk_allowed) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      encoding.erase(std::remove_if(encoding.begin(), encoding.end(), [&](const Encoding& e) {
+                       const bool all_ended = std::all_of(
+                           e.pending.begin(), e.pending.end(),
+                           [](const Pending& p) { return p.job->finished; });
+                       if (all_ended)
+                         for (const auto& p : e.pending) {
+                           live_cost_ -= p.cost;
+                           --encoding_sentences_;
+                         }
+                       return all_ended;
+                     }), encoding.end());
+    }
+    auto best = encoding.end();
+    for (auto it = encoding.begin(); it != encoding.end(); ++it) {
+      if (it->job->tier() == 2 && !bulk_allowed) continue;
+      if (best == encoding.end() || it->job->tier() < best->job->tier()) best = it;
+    }
+    if (best == encoding.end()) return false;
+    const auto t0 = clock_type::now();
+    try {
+      best->job->step();
+    } catch (const std::exception& ex) {
+      fail_encoding(*best, ex);
+      encoding.erase(best);
+      return true;
+    }
+    const double ms = ms_between(t0, clock_type::now());
+    best->ms += ms;
+    note_unit(ms);
+    counters_.add_busy(ms);
+    if (best->job->done()) {
+      Encoding e = std::move(*best);
+      encoding.erase(best);
+      admit_encoded(decoder, e);
+    }
+    return true;
+  }
+
+  void fail_encoding(Encoding& e, const std::exception& ex) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& p : e.pending) {
+      live_cost_ -= p.cost;
+      --encoding_sentences_;
+      fail_locked(p.job, StatusCode::kInternal, ex.what());
+    }
+  }
+
+  // A finished encoder job's sentences (those whose requests are still on) join the decoder.
+  void admit_encoded(decoding::BatchDecoder& decoder, Encoding& e) {
+    std::vector<decoding::Admission> items;
+    std::vector<int64_t> rows;
+    std::vector<Pending> joining;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t j = 0; j < e.pending.size(); ++j) {
+        auto& p = e.pending[j];
+        --encoding_sentences_;
+        if (p.job->finished) {
+          live_cost_ -= p.cost;
+          continue;
+        }
+        items.push_back(e.job->items()[j]);
+        rows.push_back(static_cast<int64_t>(j));
+        joining.push_back(std::move(p));
+      }
+    }
+    if (joining.empty()) return;
+    const auto t0 = clock_type::now();
+    std::vector<decoding::Finished> done;
+    try {
+      decoder.admit_encoded(items, e.job->result(), rows, &done);
+    } catch (const std::exception& ex) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& p : joining) {
         decoder.remove(p.id);
         live_cost_ -= p.cost;
-        fail_locked(p.job, StatusCode::kInternal, e.what());
+        fail_locked(p.job, StatusCode::kInternal, ex.what());
       }
       return;
     }
@@ -350,14 +521,14 @@ class ContinuousExecutor final : public Executor {
     counters_.add_busy(ms);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& p : admit) {
-        if (!p.job->first_admitted) p.job->first_admitted = t0;
-        p.job->encode_ms += ms / static_cast<double>(admit.size());
+      const double share = (e.ms + ms) / static_cast<double>(joining.size());
+      for (auto& p : joining) {
+        p.job->encode_ms += share;
         live_.emplace(p.id, Live{p.job, p.index, p.cost});
       }
     }
-    log::debug("continuous: admitted {} sentences in {:.3f} ms ({} live)", admit.size(), ms,
-               decoder.sentences());
+    log::debug("continuous: admitted {} sentences (encoder {:.3f} ms, join {:.3f} ms; {} live)",
+               joining.size(), e.ms, ms, decoder.sentences());
     deliver(std::move(done));
   }
 
@@ -421,6 +592,7 @@ class ContinuousExecutor final : public Executor {
         hist[fmt::format("<={}", int64_t{1} << b)] = occupancy_[b].load();
     j["steps_by_rows"] = hist;
     j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
+    j["preempted_steps"] = preempted_steps_.load();
     return j;
   }
 
@@ -459,6 +631,11 @@ class ContinuousExecutor final : public Executor {
   int64_t queued_ = 0;
   std::map<uint64_t, Live> live_;   // written by the loop, under mutex_
   int64_t live_cost_ = 0;
+  int64_t encoding_sentences_ = 0;  // taken from the queues, encoder running (loop thread)
+  // Interactive sentences waiting in queues_[0]: read without the lock by a running decoder
+  // step, which abandons itself between layers when this becomes non-zero.
+  std::atomic<int64_t> interactive_waiting_{0};
+  std::atomic<int64_t> preempted_steps_{0};
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
   std::thread thread_;

@@ -38,9 +38,17 @@ const ShimApi& shim() {
   static std::once_flag once;
   std::call_once(once, [] {
     const std::string path = shim_path();
+#if defined(TOLK_SPM_DLMOPEN)
+    // Sanitizer builds: ASan and TSan refuse RTLD_DEEPBIND, so the shim (built without
+    // instrumentation) gets a link-map namespace of its own instead, where SentencePiece's
+    // protobuf cannot meet LibTorch's. Only plain C data crosses, so nothing allocated on one
+    // side is freed on the other.
+    void* lib = dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
+#else
     // RTLD_LOCAL keeps SentencePiece's protobuf out of the global namespace; RTLD_DEEPBIND makes
     // SentencePiece bind to its own copy before the process's (LibTorch's) protobuf.
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+#endif
     if (!lib) {
       const char* why = dlerror();
       api.error = "cannot load " + path + ": " + (why ? why : "unknown error");

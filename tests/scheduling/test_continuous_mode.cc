@@ -167,3 +167,24 @@ TEST_CASE("continuous: cancels, timeouts, queue-full and unload end requests exa
   CHECK(answered == 20);
   CHECK(finished_ok + unknown <= 20);
 }
+
+TEST_CASE("continuous: a sentence that can never fit max_batch_tokens is refused by name", "[scheduling][continuous][limits]") {
+  TranslatorEngine engine;
+  ModelOptions tight = mode(ExecutionMode::kContinuous);
+  tight.max_batch_tokens = 64;
+  engine.load_model("m", test::dev_dir(), tight);
+  const auto& c = case_of("short");
+  // Greedy: 1 row × (source + 20 decode) fits 64.
+  const auto fits = engine.translate_sync("m", c["src_text"], "eng_Latn", "fra_Latn", opts(1, Priority::kNormal));
+  CHECK(fits.ok());
+  // Beam 4: 4 rows × (source + 20) does not; refused, and the model keeps working.
+  try {
+    engine.translate_sync("m", c["src_text"], "eng_Latn", "fra_Latn", opts(4, Priority::kNormal));
+    FAIL("expected kInputTooLong");
+  } catch (const Error& e) {
+    CHECK(e.code() == StatusCode::kInputTooLong);
+    CHECK(std::string(e.what()).find("max_batch_tokens") != std::string::npos);
+  }
+  const auto again = engine.translate_sync("m", c["src_text"], "eng_Latn", "fra_Latn", opts(1, Priority::kNormal));
+  CHECK(again.ids == fits.ids);
+}

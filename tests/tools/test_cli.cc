@@ -3,9 +3,15 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "../support/reference_data.h"
 
@@ -77,4 +83,135 @@ TEST_CASE("tolk info and errors", "[cli]") {
   CHECK(usage.exit_code == 2);
   CHECK(run("frobnicate").exit_code == 2);
   CHECK(run("translate --model x --src a --tgt b --beam notanumber").exit_code == 2);
+}
+
+namespace {
+
+// A scratch directory removed at scope exit; with `copy_from`, a copy of that model directory
+// (without the reference files).
+struct CliScratch {
+  std::filesystem::path dir;
+  explicit CliScratch(const std::string& tag, const std::string& copy_from = "") {
+    static int counter = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("tolk_cli_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    if (copy_from.empty()) return;
+    for (const auto& e : std::filesystem::directory_iterator(copy_from)) {
+      const std::string name = e.path().filename().string();
+      if (name != "reference.json" && name != "reference_tensors.safetensors")
+        std::filesystem::copy_file(e.path(), dir / name);
+    }
+  }
+  ~CliScratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  CliScratch(const CliScratch&) = delete;
+  CliScratch& operator=(const CliScratch&) = delete;
+
+  std::string path(const std::string& name = "") const {
+    return name.empty() ? dir.string() : (dir / name).string();
+  }
+  std::string read(const std::string& name) const {
+    std::ifstream in(dir / name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  void write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(dir / name, std::ios::binary | std::ios::trunc) << bytes;
+  }
+};
+
+// Runs `args` with stdout and stderr kept apart: stderr goes to *err.
+Run run_split(const std::string& args, std::string* err) {
+  CliScratch tmp("stderr");
+  // The later redirection of fd 2 wins over run()'s 2>/dev/null.
+  Run r = run(args + " 2>" + quote(tmp.path("stderr.txt")));
+  *err = tmp.read("stderr.txt");
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("tolk command-line errors exit 2, name the problem and print the usage", "[cli][errors]") {
+  const std::string dev = quote(tolk::test::dev_dir());
+  const std::string model = " --model " + dev + " --src eng_Latn --tgt fra_Latn";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"translate" + model + " --frobnicate --text hi", "tolk: unknown option '--frobnicate'"},
+      {"translate" + model + " --text hi --beam", "tolk: --beam needs a value"},
+      {"translate" + model + " --n-best 0 --text hi", "tolk: --n-best must be >= 1"},
+      {"translate" + model + " --beam notanumber --text hi", "tolk: --beam expects an integer, got 'notanumber'"},
+      {"translate --src eng_Latn", "tolk: --model DIR is required"},
+      {"frobnicate", "tolk: unknown command 'frobnicate'"},
+  };
+  for (const auto& c : cases) {
+    INFO("tolk " << c.first);
+    std::string err;
+    const Run r = run_split(c.first, &err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(err.find(c.second + "\nusage:\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("tolk on a corrupt model exits 1 with INVALID_MODEL", "[cli][errors]") {
+  // A model.safetensors whose 8-byte prefix claims a 16-byte header the file does not have, and
+  // the real pytorch_model.bin cut in half.
+  CliScratch st("corrupt_st", tolk::test::dev_dir());
+  st.write("model.safetensors", std::string("\x10\x00\x00\x00\x00\x00\x00\x00{", 9));
+  CliScratch bin("corrupt_bin", tolk::test::dev_bin_dir());
+  const std::string real = bin.read("pytorch_model.bin");
+  REQUIRE(real.size() > 1000);
+  bin.write("pytorch_model.bin", real.substr(0, real.size() / 2));
+  // {arguments, the file the message must name}
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"translate --model " + quote(st.path()) + " --src eng_Latn --tgt fra_Latn --text hi", "model.safetensors"},
+      {"info --model " + quote(bin.path()), "pytorch_model.bin"}};
+  for (const auto& run_case : runs) {
+    INFO("tolk " << run_case.first);
+    std::string err;
+    const Run r = run_split(run_case.first, &err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(err.find("tolk: INVALID_MODEL: ") != std::string::npos);
+    CHECK(err.find(run_case.second) != std::string::npos);  // the message names the file
+    CHECK(err.find("usage:") == std::string::npos);         // not a command-line error
+  }
+}
+
+TEST_CASE("tolk translate from stdin: a bad line gets an empty output line and its status on stderr", "[cli][errors]") {
+  const auto& cases = tolk::test::reference()["cases"];
+  std::string words;
+  for (int i = 0; i < 300; ++i) words += "word ";  // over the dev model's 256 positions
+  CliScratch tmp("stdin");
+  tmp.write("in.txt", cases["short"]["src_text"].get<std::string>() + "\n" + "bad \xC3( utf8\n" +
+                          cases["sentence"]["src_text"].get<std::string>() + "\n" + words + "\n");
+  std::string err;
+  const Run r = run_split("translate --model " + quote(tolk::test::dev_dir()) +
+                              " --src eng_Latn --tgt fra_Latn --max-new-tokens 20 < " + quote(tmp.path("in.txt")),
+                          &err);
+  CHECK(r.exit_code == 1);
+  // One output line per input line: the bad lines' are empty, the others are translated.
+  CHECK(r.out == cases["short"]["greedy"]["text"].get<std::string>() + "\n\n" +
+                     cases["sentence"]["greedy"]["text"].get<std::string>() + "\n\n");
+  CHECK(err.find("tolk: line 2: INVALID_UTF8: ") != std::string::npos);
+  CHECK(err.find("tolk: line 4: INPUT_TOO_LONG: ") != std::string::npos);
+  CHECK(err.find("tolk: line 1:") == std::string::npos);
+  CHECK(err.find("tolk: line 3:") == std::string::npos);
+}
+
+TEST_CASE("tolk translate from stdin: line numbers count across batches", "[cli][errors]") {
+  // The CLI translates stdin in batches of 32 lines; a bad line 35 is reported as line 35.
+  std::string input;
+  for (int i = 1; i <= 40; ++i) input += i == 35 ? std::string("bad \xC3( utf8\n") : std::string("Hello world.\n");
+  CliScratch tmp("stdin-lines");
+  tmp.write("in.txt", input);
+  std::string err;
+  const Run r = run_split("translate --model " + quote(tolk::test::dev_dir()) +
+                              " --src eng_Latn --tgt fra_Latn --max-new-tokens 4 < " + quote(tmp.path("in.txt")),
+                          &err);
+  CHECK(r.exit_code == 1);
+  CHECK(err.find("tolk: line 35: INVALID_UTF8: ") != std::string::npos);
+  CHECK(err.find("tolk: line 3: ") == std::string::npos);
 }
