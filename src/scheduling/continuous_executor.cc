@@ -309,7 +309,7 @@ class ContinuousExecutor final : public Executor {
         bool preempted = false;
         auto finished = decoder.step(max_tier, preempt, &preempted);
         const double ms = ms_between(t0, clock_type::now());
-        note_unit(ms);
+        note_unit(ms, preempted ? "abandoned decoder step" : "decoder step", rows);
         last_preempted = preempted;
         if (preempted) {
           counters_.add_busy(ms);
@@ -454,18 +454,22 @@ class ContinuousExecutor final : public Executor {
       if (best == encoding.end() || it->job->tier() < best->job->tier()) best = it;
     }
     if (best == encoding.end()) return false;
-    const auto t0 = clock_type::now();
-    try {
-      best->job->step();
-    } catch (const std::exception& ex) {
-      fail_encoding(*best, ex);
-      encoding.erase(best);
-      return true;
-    }
-    const double ms = ms_between(t0, clock_type::now());
-    best->ms += ms;
-    note_unit(ms);
-    counters_.add_busy(ms);
+    // An interactive job runs all its layers back to back (still one unit each): interleaving
+    // them with decoder steps would make it wait for every step of the requests ahead of it.
+    do {
+      const auto t0 = clock_type::now();
+      try {
+        best->job->step();
+      } catch (const std::exception& ex) {
+        fail_encoding(*best, ex);
+        encoding.erase(best);
+        return true;
+      }
+      const double ms = ms_between(t0, clock_type::now());
+      best->ms += ms;
+      note_unit(ms, "encoder layer", static_cast<int64_t>(best->pending.size()));
+      counters_.add_busy(ms);
+    } while (best->job->tier() == 0 && !best->job->done());
     if (best->job->done()) {
       Encoding e = std::move(*best);
       encoding.erase(best);
@@ -517,7 +521,7 @@ class ContinuousExecutor final : public Executor {
       return;
     }
     const double ms = ms_between(t0, clock_type::now());
-    note_unit(ms);
+    note_unit(ms, "join (cross K/V, slots)", static_cast<int64_t>(joining.size()));
     counters_.add_busy(ms);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -593,6 +597,10 @@ class ContinuousExecutor final : public Executor {
     j["steps_by_rows"] = hist;
     j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
     j["preempted_steps"] = preempted_steps_.load();
+    {
+      std::lock_guard<std::mutex> lock(longest_unit_mutex_);
+      j["longest_unit"] = longest_unit_what_;
+    }
     return j;
   }
 
@@ -612,10 +620,14 @@ class ContinuousExecutor final : public Executor {
 
   // The longest single unit of work (one encoder chunk or one decoder step): what an arriving
   // request may have to wait for before the scheduler can take it in.
-  void note_unit(double ms) {
+  void note_unit(double ms, const char* what, int64_t rows) {
     const int64_t us = static_cast<int64_t>(ms * 1000.0);
     int64_t seen = longest_unit_us_.load();
     while (us > seen && !longest_unit_us_.compare_exchange_weak(seen, us)) {
+    }
+    if (us > seen) {
+      std::lock_guard<std::mutex> lock(longest_unit_mutex_);
+      longest_unit_what_ = fmt::format("{} ({} rows or sentences)", what, rows);
     }
   }
 
@@ -625,6 +637,8 @@ class ContinuousExecutor final : public Executor {
   ExecutorCounters counters_;
   std::atomic<int64_t> occupancy_[kOccupancyBuckets] = {};
   std::atomic<int64_t> longest_unit_us_{0};
+  mutable std::mutex longest_unit_mutex_;
+  std::string longest_unit_what_;  // what the longest unit was
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queues_[decoding::BatchDecoder::kTiers];
