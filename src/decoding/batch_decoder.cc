@@ -30,7 +30,7 @@ void BatchDecoder::admit(const std::vector<Admission>& items, std::vector<Finish
 
 void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,
                                  const std::vector<int64_t>& item_rows,
-                                 std::vector<Finished>* done) {
+                                 std::vector<Finished>* done, const CacheCapacity& expected) {
   if (items.empty()) return;
   if (item_rows.size() != items.size())
     throw Error(StatusCode::kInternal, "batch decoder: one encoder row per item");
@@ -41,7 +41,9 @@ void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const Enco
     new_rows += rows_for(a.params);
     longest = std::max(longest, a.params.max_length);
   }
-  model_.reserve_slots(cache_, rows() + new_rows, longest, enc.input_ids.size(1), rows());
+  model_.reserve_slots(cache_, std::max(rows() + new_rows, expected.rows),
+                       std::max(longest, expected.max_length),
+                       std::max<int64_t>(enc.input_ids.size(1), expected.max_source), rows());
   owner_.resize(static_cast<size_t>(cache_.rows()));
   for (const auto& a : items) {
     Group g;

@@ -29,6 +29,11 @@ struct Admission {
   GenerationParams params;
 };
 
+// Cache sizes to reserve for (BatchDecoder::admit_encoded).
+struct CacheCapacity {
+  int64_t rows = 0, max_length = 0, max_source = 0;
+};
+
 struct Finished {
   uint64_t id = 0;
   SequenceOutput output;
@@ -46,8 +51,11 @@ class BatchDecoder {
   void admit(const std::vector<Admission>& items, std::vector<Finished>* done);
   // The same with the encoder already run (encode_job.h): items[j] reads encoder row
   // encoder_rows[j] of `enc` (so a job whose items were partly cancelled admits the rest).
+  // `expected` (optional) sizes the cache for work known to be coming (queued sentences), so
+  // that growing it — a copy of the whole cache — happens once, not at every doubling.
   void admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,
-                     const std::vector<int64_t>& encoder_rows, std::vector<Finished>* done);
+                     const std::vector<int64_t>& encoder_rows, std::vector<Finished>* done,
+                     const CacheCapacity& expected = CacheCapacity());
   // One decoder step over every sentence of tier ≤ max_tier (the others wait in their slots);
   // returns the ones that finished (their rows are freed before this returns).
   // With `preempt`, the model asks it between layers; if it says yes the step is abandoned

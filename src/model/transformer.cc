@@ -154,10 +154,11 @@ void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_leng
   const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
   const int64_t old_rows = cache.rows();
   const int64_t old_len = cache.max_length(), old_src = cache.max_source();
-  // A few rows are kept free: growing copies the whole cache (a long unit of work), and the
-  // sentence that would trigger it should not be an interactive one arriving at a full batch.
+  if (rows <= old_rows && max_length <= old_len && max_source <= old_src) return;
+  // Growing copies the whole cache (a long unit of work), so when it grows it keeps a few rows
+  // free: the sentence that would trigger the next growth should not be an interactive one
+  // arriving at a full batch.
   const int64_t spare = std::max<int64_t>(4, rows / 8);
-  if (rows + spare <= old_rows && max_length <= old_len && max_source <= old_src) return;
   // Geometric growth in every dimension: reallocations stay rare whatever order sentences of
   // different lengths arrive in.
   auto grown = [](int64_t need, int64_t old, int64_t factor_num, int64_t factor_den) {
@@ -165,8 +166,7 @@ void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_leng
     const int64_t geometric = (old * factor_num + factor_den - 1) / factor_den;
     return std::max(need, (geometric + 15) / 16 * 16);
   };
-  const int64_t new_rows = rows + spare <= old_rows ? old_rows
-                                                    : std::max(rows + spare, 2 * old_rows);
+  const int64_t new_rows = rows <= old_rows ? old_rows : std::max(rows + spare, 2 * old_rows);
   const int64_t new_len = grown(max_length, old_len, 5, 4);
   const int64_t new_src = grown(max_source, old_src, 5, 4);
   const auto opts = positions_table_.options();

@@ -478,6 +478,28 @@ class ContinuousExecutor final : public Executor {
     return true;
   }
 
+  // What the cache should hold for the work already known: the live rows plus every waiting
+  // sentence's rows (the queues and the running encoder jobs), within twice the batch budget.
+  // Sizing for it at once avoids repeated doublings, each a copy of the whole cache that an
+  // arriving interactive request would have to wait for.
+  decoding::CacheCapacity expected_capacity(const decoding::BatchDecoder& decoder) {
+    decoding::CacheCapacity c;
+    c.rows = decoder.rows();
+    int64_t sentences = static_cast<int64_t>(decoder.sentences());
+    const int64_t cap = 2 * options_.max_batch_sequences;
+    auto add = [&](const Pending& p) {
+      if (sentences >= cap) return;
+      ++sentences;
+      c.rows += decoding::BatchDecoder::rows_for(p.params);
+      c.max_length = std::max(c.max_length, p.params.max_length);
+      c.max_source = std::max(c.max_source, static_cast<int64_t>(p.input.source_ids.size()));
+    };
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& q : queues_)
+      for (const auto& p : q) add(p);
+    return c;
+  }
+
   void fail_encoding(Encoding& e, const std::exception& ex) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& p : e.pending) {
@@ -510,7 +532,7 @@ class ContinuousExecutor final : public Executor {
     const auto t0 = clock_type::now();
     std::vector<decoding::Finished> done;
     try {
-      decoder.admit_encoded(items, e.job->result(), rows, &done);
+      decoder.admit_encoded(items, e.job->result(), rows, &done, expected_capacity(decoder));
     } catch (const std::exception& ex) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : joining) {
