@@ -11,6 +11,7 @@ packages=(
   python3                 # demo-model scripts, the Python FFI example's test
   golang-go               # the Go FFI example's test (examples/go)
   cargo                   # the Rust FFI example's test (examples/rust; Debian's, offline)
+  clang-14 libclang-rt-14-dev  # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
 )
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 missing=()
