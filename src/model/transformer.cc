@@ -265,9 +265,26 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   if (preempt && preempt()) return {};
+  x = layer_norm(x, weights_.decoder_norm).squeeze(1);
+  torch::Tensor logits;
+  if (!preempt) {
+    logits = torch::linear(x, weights_.lm_head);
+  } else {
+    // The output projection over a large vocabulary is the biggest single piece of a step:
+    // with a preempt check it runs in vocabulary slices (each weight row is still read once),
+    // so a waiting request waits for one slice, not the whole projection.
+    constexpr int64_t kSliceRows = 8192;
+    const int64_t V = weights_.lm_head.size(0);
+    logits = torch::empty({n, V}, x.options());
+    for (int64_t v = 0; v < V; v += kSliceRows) {
+      if (v > 0 && preempt()) return {};
+      const int64_t len = std::min(kSliceRows, V - v);
+      logits.narrow(1, v, len).copy_(torch::linear(x, weights_.lm_head.narrow(0, v, len)));
+    }
+  }
+  // Only now does the step count: an abandoned step left every row's length as it was.
   for (int64_t r = 0; r < n; ++r) ++cache.length[r];
-  x = layer_norm(x, weights_.decoder_norm);
-  return torch::linear(x.squeeze(1), weights_.lm_head);
+  return logits;
 }
 
 torch::Tensor Transformer::decode_full(const torch::Tensor& encoder_out,
