@@ -47,9 +47,10 @@ class PoolExecutor final : public Executor {
       queue_.push_back(&job);
     }
     cv_.notify_one();
-    auto out = done.get();  // rethrows the worker's exception
-    stream_all(request, out);
-    return out;
+    Outcome outcome = done.get();
+    if (outcome.code != StatusCode::kOk) throw Error(outcome.code, outcome.message);
+    stream_all(request, outcome.outputs);
+    return std::move(outcome.outputs);
   }
 
   nlohmann::json stats() const override {
@@ -62,11 +63,19 @@ class PoolExecutor final : public Executor {
   }
 
  private:
+  // A failure crosses threads as a code and a message, not as an exception object: an
+  // exception_ptr shared between threads is freed through libstdc++'s own reference count, which
+  // ThreadSanitizer cannot see, and a fresh Error per caller is simpler to reason about anyway.
+  struct Outcome {
+    std::vector<decoding::SequenceOutput> outputs;
+    StatusCode code = StatusCode::kOk;
+    std::string message;
+  };
   struct Job {
     const RunRequest* request;
     ExecutionStats* stats;
     std::chrono::steady_clock::time_point queued;
-    std::promise<std::vector<decoding::SequenceOutput>> promise;
+    std::promise<Outcome> promise;
   };
 
   void loop(int threads) {
@@ -91,9 +100,13 @@ class PoolExecutor final : public Executor {
           job->stats->queue_ms = wait_ms;
           job->stats->timings = timings;
         }
-        job->promise.set_value(std::move(out));
+        job->promise.set_value(Outcome{std::move(out), StatusCode::kOk, {}});
+      } catch (const Error& e) {
+        job->promise.set_value(Outcome{{}, e.code(), e.what()});
+      } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug
+        job->promise.set_value(Outcome{{}, StatusCode::kInternal, e.what()});
       } catch (...) {
-        job->promise.set_exception(std::current_exception());
+        job->promise.set_value(Outcome{{}, StatusCode::kInternal, "unknown exception in a worker"});
       }
     }
   }
