@@ -487,16 +487,16 @@ class ContinuousExecutor final : public Executor {
     c.rows = decoder.rows();
     int64_t sentences = static_cast<int64_t>(decoder.sentences());
     const int64_t cap = 2 * options_.max_batch_sequences;
-    auto add = [&](const Pending& p) {
-      if (sentences >= cap) return;
-      ++sentences;
-      c.rows += decoding::BatchDecoder::rows_for(p.params);
-      c.max_length = std::max(c.max_length, p.params.max_length);
-      c.max_source = std::max(c.max_source, static_cast<int64_t>(p.input.source_ids.size()));
-    };
     std::lock_guard<std::mutex> lock(mutex_);
+    // Stops at the cap: the queues may hold far more sentences than a batch ever takes.
     for (const auto& q : queues_)
-      for (const auto& p : q) add(p);
+      for (const auto& p : q) {
+        if (sentences >= cap) return c;
+        ++sentences;
+        c.rows += decoding::BatchDecoder::rows_for(p.params);
+        c.max_length = std::max(c.max_length, p.params.max_length);
+        c.max_source = std::max(c.max_source, static_cast<int64_t>(p.input.source_ids.size()));
+      }
     return c;
   }
 

@@ -24,6 +24,21 @@ TranslationOptions slow_beam4() {
   return o;
 }
 std::string text_of(const std::string& c) { return test::reference()["cases"][c]["src_text"]; }
+
+// Submits slow requests to `model` until one is refused (at most 10); returns the refusal's
+// code (kOk if none was refused) and keeps the accepted requests in `kept`.
+StatusCode submit_until_refused(TranslatorEngine& engine, const std::string& model,
+                                std::vector<std::shared_ptr<TranslationRequest>>& kept) {
+  const TranslationOptions slow = slow_beam4();
+  for (int i = 0; i < 10; ++i) {
+    try {
+      kept.push_back(engine.translate_async(model, text_of("long"), "eng_Latn", "fra_Latn", slow));
+    } catch (const Error& e) {
+      return e.code();
+    }
+  }
+  return StatusCode::kOk;
+}
 }  // namespace
 
 TEST_CASE("translate_async: wait, take once, callback once", "[engine][async]") {
@@ -92,17 +107,8 @@ TEST_CASE("a full queue refuses at once with kQueueFull", "[engine][async]") {
   eo.max_queued_requests = 2;
   TranslatorEngine engine(eo);
   engine.load_model("dev", test::dev_dir());
-  const TranslationOptions slow = slow_beam4();
   std::vector<std::shared_ptr<TranslationRequest>> kept;
-  StatusCode refused = StatusCode::kOk;
-  for (int i = 0; i < 10 && refused == StatusCode::kOk; ++i) {
-    try {
-      kept.push_back(engine.translate_async("dev", text_of("long"), "eng_Latn", "fra_Latn", slow));
-    } catch (const Error& e) {
-      refused = e.code();
-    }
-  }
-  CHECK(refused == StatusCode::kQueueFull);
+  CHECK(submit_until_refused(engine, "dev", kept) == StatusCode::kQueueFull);
   for (auto& r : kept) r->cancel();
 }
 
@@ -112,17 +118,8 @@ TEST_CASE("a model's max_queued_requests refuses its extra requests at once", "[
   limited.max_queued_requests = 2;
   engine.load_model("limited", test::dev_dir(), limited);
   engine.load_model("free", test::dev_dir());
-  const TranslationOptions slow = slow_beam4();
   std::vector<std::shared_ptr<TranslationRequest>> kept;
-  StatusCode refused = StatusCode::kOk;
-  for (int i = 0; i < 10 && refused == StatusCode::kOk; ++i) {
-    try {
-      kept.push_back(engine.translate_async("limited", text_of("long"), "eng_Latn", "fra_Latn", slow));
-    } catch (const Error& e) {
-      refused = e.code();
-    }
-  }
-  CHECK(refused == StatusCode::kQueueFull);
+  CHECK(submit_until_refused(engine, "limited", kept) == StatusCode::kQueueFull);
   CHECK(kept.size() <= 2);
   // The limit is the model's: the other name over the same weights still takes requests.
   CHECK(engine.translate_sync("free", text_of("short"), "eng_Latn", "fra_Latn", greedy20()).ok());
