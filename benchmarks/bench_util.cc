@@ -101,6 +101,15 @@ double Flags::get_double(const std::string& name, double fallback) {
   return get_optional_double(name).value_or(fallback);
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 std::vector<std::string> Flags::unused() const {
   std::vector<std::string> out;
   for (const auto& [name, value] : values_)
@@ -193,6 +202,21 @@ std::string describe(const MachineInfo& m) {
 }
 
 // ---- memory -------------------------------------------------------------------------------
+
+Json machine_json(const MachineInfo& m) {
+  Json j = Json::object();
+  j.set("cpu_model", m.cpu_model);
+  j.set("logical_cpus", m.logical_cpus);
+  j.set("physical_cores", m.physical_cores);
+  j.set("affinity_cpus", m.affinity_cpus);
+  j.set("mem_total_mib", m.mem_total_mb);
+  j.set("kernel", m.kernel);
+  j.set("blas_libraries", m.blas_libraries);
+  Json flags = Json::object();
+  for (const auto& [name, on] : m.flags) flags.set(name, on);
+  j.set("flags", flags);
+  return j;
+}
 
 double vm_mib(const char* key) {
   std::ifstream in("/proc/self/status");

@@ -35,6 +35,9 @@ class Flags {
   std::set<std::string> used_;
 };
 
+// "a,b,,c" → {"a", "b", "c"}
+std::vector<std::string> split_list(const std::string& s);
+
 // ---- machine ------------------------------------------------------------------------------
 struct MachineInfo {
   std::string cpu_model;        // /proc/cpuinfo "model name"
@@ -50,6 +53,8 @@ struct MachineInfo {
 };
 MachineInfo machine_info();
 std::string describe(const MachineInfo& m);  // multi-line, for the report header
+class Json;
+Json machine_json(const MachineInfo& m);
 
 // ---- process memory (/proc/self/status), MiB; -1 when unavailable ----------------------------
 double vm_mib(const char* key);  // "VmRSS", "VmHWM", ...

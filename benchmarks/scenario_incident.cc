@@ -108,15 +108,6 @@ struct Params {
   std::string tgt_lang = "fra_Latn";
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 bool file_exists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
 
 std::string default_model_dir(const Context& ctx) {
@@ -835,21 +826,6 @@ Json row_json(const Row& r) {
   return j;
 }
 
-Json machine_json(const MachineInfo& m) {
-  Json j = Json::object();
-  j.set("cpu_model", m.cpu_model);
-  j.set("logical_cpus", m.logical_cpus);
-  j.set("physical_cores", m.physical_cores);
-  j.set("affinity_cpus", m.affinity_cpus);
-  j.set("mem_total_mib", m.mem_total_mb);
-  j.set("kernel", m.kernel);
-  j.set("blas_libraries", m.blas_libraries);
-  Json flags = Json::object();
-  for (const auto& [name, on] : m.flags) flags.set(name, on);
-  j.set("flags", flags);
-  return j;
-}
-
 // Runs this program again for one mode and reads back its row.
 Row run_child(const Context& ctx, const std::string& mode) {
   Row row;
@@ -941,27 +917,16 @@ int run_incident(Flags& flags, const Context& ctx) {
   for (const auto& r : rows)
     if (!r.text("error").empty()) status = 1;
 
-  if (ctx.json_path) {
-    Json j = Json::object();
-    j.set("benchmark", "tolk_bench");
-    j.set("scenario", "incident");
-    j.set("tolk_version", tolk::version());
-    j.set("machine", machine_json(ctx.machine));
-    j.set("params", params_json(p));
-    Json goals = Json::object();
-    goals.set("continuous_short_ratio_max", kGoalShortRatio);
-    goals.set("continuous_long_ratio_max", kGoalLongRatio);
-    j.set("goals", goals);
-    Json modes = Json::array();
-    for (const auto& r : rows) modes.push(row_json(r));
-    j.set("modes", modes);
-    std::string error;
-    if (!write_text_file(*ctx.json_path, j.dump() + "\n", &error)) {
-      fmt::print(stderr, "tolk_bench: {}\n", error);
-      return 1;
-    }
-    fmt::print("\nwrote {}\n", *ctx.json_path);
-  }
+  Json j = Json::object();
+  j.set("params", params_json(p));
+  Json goals = Json::object();
+  goals.set("continuous_short_ratio_max", kGoalShortRatio);
+  goals.set("continuous_long_ratio_max", kGoalLongRatio);
+  j.set("goals", goals);
+  Json modes = Json::array();
+  for (const auto& r : rows) modes.push(row_json(r));
+  j.set("modes", modes);
+  if (write_json_report(ctx, "incident", j) != 0) return 1;
   return status;
 }
 

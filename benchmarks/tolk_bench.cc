@@ -1,4 +1,4 @@
-// tolk_bench.cc — scheduling benchmarks for tolk, one program, scenarios by flag.
+// tolk_bench.cc — tolk's benchmarks (scheduling and speed), one program, scenarios by flag.
 //
 //   tolk_bench --list
 //   tolk_bench --scenario incident [--quick] [--json out.json] [scenario flags]
@@ -30,10 +30,32 @@ void require_all_flags_used(const Flags& flags) {
   throw std::invalid_argument("unknown flag(s) for this scenario: " + names);
 }
 
+int write_json_report(const Context& ctx, const std::string& scenario, const Json& body) {
+  if (!ctx.json_path) return 0;
+  Json j = Json::object();
+  j.set("benchmark", "tolk_bench");
+  j.set("scenario", scenario);
+  j.set("tolk_version", tolk::version());
+  j.set("machine", machine_json(ctx.machine));
+  j.set("results", body);
+  std::string error;
+  if (!write_text_file(*ctx.json_path, j.dump() + "\n", &error)) {
+    fmt::print(stderr, "tolk_bench: {}\n", error);
+    return 1;
+  }
+  fmt::print("\nwrote {}\n", *ctx.json_path);
+  return 0;
+}
+
 namespace {
 
 const Scenario kScenarios[] = {
     {"incident", kIncidentSummary, kIncidentFlags, &run_incident},
+    {"gemm", kGemmSummary, kGemmFlags, &run_gemm},
+    {"throughput", kThroughputSummary, kThroughputFlags, &run_throughput},
+    {"latency", kLatencySummary, kLatencyFlags, &run_latency},
+    {"scaling", kScalingSummary, kScalingFlags, &run_scaling},
+    {"efficiency", kEfficiencySummary, kEfficiencyFlags, &run_efficiency},
 };
 
 const Scenario* find_scenario(const std::string& name) {

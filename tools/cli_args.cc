@@ -29,12 +29,14 @@ const char* usage() {
   return "usage:\n"
          "  tolk translate --model DIR --src LANG --tgt LANG [--text TEXT] [--beam N]\n"
          "                 [--max-new-tokens N] [--length-penalty X] [--n-best N] [--output-ids]\n"
-         "                 [--threads N]\n"
+         "                 [--threads N] [--compute-type float32|bfloat16|int8|auto]\n"
          "      Translates --text, or each line of standard input, one output line per input.\n"
          "      With --n-best N > 1, prints N lines per input: rank<TAB>score<TAB>translation.\n"
          "      --output-ids prints the generated token ids instead of text.\n"
-         "  tolk info --model DIR\n"
-         "      Prints the model's config, size and languages.\n"
+         "      --compute-type: the format of the matrix products (default float32; the\n"
+         "      model file is not changed).\n"
+         "  tolk info --model DIR [--compute-type TYPE]\n"
+         "      Prints the model's config, size, compute type and languages.\n"
          "  tolk version\n";
 }
 
@@ -60,6 +62,7 @@ Args parse_args(const std::vector<std::string>& argv) {
     else if (flag == "--length-penalty") a.options.length_penalty = to_double(flag, value());
     else if (flag == "--n-best") a.n_best = static_cast<int>(to_int(flag, value()));
     else if (flag == "--threads") a.engine.intra_threads = static_cast<int>(to_int(flag, value()));
+    else if (flag == "--compute-type") a.model.compute_type = value();
     else if (flag == "--output-ids") a.output_ids = true;
     else if (flag == "--help" || flag == "-h") a.command = "help";
     else throw std::invalid_argument("unknown option '" + flag + "'");

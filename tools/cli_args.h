@@ -19,6 +19,7 @@ struct Args {
   int batch_size = 32;
   TranslationOptions options;
   EngineOptions engine;
+  ModelOptions model;
 };
 
 // Throws std::invalid_argument with a message meant for the user.

@@ -23,7 +23,7 @@ void print_result(const tolk::TranslationResult& r, const tolk::cli::Args& a) {
 }
 
 int translate(tolk::TranslatorEngine& engine, const tolk::cli::Args& a) {
-  engine.load_model("model", a.model_dir);
+  engine.load_model("model", a.model_dir, a.model);
   if (a.text) {
     print_result(engine.translate_sync("model", *a.text, a.src_lang, a.tgt_lang, a.options), a);
     return 0;
@@ -58,11 +58,12 @@ int translate(tolk::TranslatorEngine& engine, const tolk::cli::Args& a) {
 }
 
 int info(tolk::TranslatorEngine& engine, const tolk::cli::Args& a) {
-  engine.load_model("model", a.model_dir);
+  engine.load_model("model", a.model_dir, a.model);
   const auto i = engine.model_info("model");
-  std::cout << fmt::format("model: {}\nparameters: {}\nweights: {:.1f} MiB\nconfig: {}\n"
-                           "languages ({}): {}\n",
-                           i.directory, i.parameters, i.weight_bytes / 1048576.0, i.config_json,
+  std::cout << fmt::format("model: {}\nparameters: {}\ncompute type: {}\nweights: {:.1f} MiB\n"
+                           "config: {}\nlanguages ({}): {}\n",
+                           i.directory, i.parameters, i.compute_type, i.weight_bytes / 1048576.0,
+                           i.config_json,
                            i.languages.size(), fmt::join(i.languages, " "));
   return 0;
 }

@@ -26,6 +26,9 @@ struct ModelInfo {
   std::vector<std::string> languages;    // language codes the tokenizer knows
   int64_t parameters = 0;                // unique parameters (tied weights counted once)
   int64_t weight_bytes = 0;              // bytes of weights held in memory
+  // The format its products run in on this machine: "float32", "bfloat16" or "int8" (after
+  // ModelOptions::compute_type's "auto" and any fallback).
+  std::string compute_type;
 };
 
 struct ModelMemory {

@@ -3,11 +3,39 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
+#include <torch/types.h>
 
+#include <filesystem>
+#include <optional>
+
+#include "model/compute_type.h"
 #include "tolk/status.h"
+#include "util/log.h"
 
 namespace tolk::engine {
+namespace {
+
+// Only the CPU is supported by the LibTorch tolk is built against here (Debian's is CPU-only);
+// a device string LibTorch does not parse is a bad argument, a valid but unavailable one too.
+void check_device(const std::string& device) {
+  if (device == "cpu") return;
+  std::optional<torch::Device> parsed;
+  try {
+    parsed.emplace(device);
+  } catch (const std::exception&) {
+    throw Error(StatusCode::kInvalidArgument,
+                fmt::format("unknown device '{}' (expected cpu, or cuda[:N] on a CUDA build)", device));
+  }
+  if (parsed->is_cpu()) return;
+  throw Error(StatusCode::kInvalidArgument,
+              fmt::format("device '{}' is not available: this build runs on the CPU only", device));
+}
+
+}  // namespace
+
+model::ComputeType resolved_compute_type(const ModelOptions& options) {
+  return model::resolve_compute_type(options.compute_type).type;
+}
 
 std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
                                                   const std::string& directory,
@@ -17,13 +45,8 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     throw Error(StatusCode::kFileNotFound, fmt::format("{}: not a model directory", directory));
-  if (options.compute_type != "float32")
-    throw Error(StatusCode::kInvalidArgument,
-                fmt::format("compute_type '{}' is not supported yet (only float32)",
-                            options.compute_type));
-  if (options.device != "cpu")
-    throw Error(StatusCode::kInvalidArgument,
-                fmt::format("device '{}' is not supported yet (only cpu)", options.device));
+  const model::ComputeChoice compute = model::resolve_compute_type(options.compute_type);
+  check_device(options.device);
   if (options.max_queued_requests < 0)
     throw Error(StatusCode::kInvalidArgument, "max_queued_requests must be >= 0 (0 = no limit)");
   if (options.max_input_tokens < 0 || options.max_input_bytes <= 0)
@@ -36,7 +59,11 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
   m->name = name;
   m->directory = directory;
   m->options = options;
-  m->transformer = shared.transformer ? shared.transformer : model::Transformer::load(directory);
+  if (!shared.transformer && !compute.reason.empty())
+    log::info("model '{}': compute type {} ({})", name, model::compute_type_name(compute.type),
+              compute.reason);
+  m->transformer = shared.transformer ? shared.transformer
+                                      : model::Transformer::load(directory, compute.type);
   text::TokenizerOptions tok_options;
   tok_options.legacy_behaviour = options.legacy_behaviour;
   m->tokenizer = shared.tokenizer ? shared.tokenizer : text::Tokenizer::load(directory, tok_options);

@@ -50,6 +50,10 @@ class InFlight {
 };
 
 // What two names loaded from the same directory share.
+// The compute type `options` resolve to on this machine (compute_type.h); throws
+// kInvalidArgument for an unknown name. Models share weights only when this matches.
+model::ComputeType resolved_compute_type(const ModelOptions& options);
+
 struct SharedModelFiles {
   std::shared_ptr<const model::Transformer> transformer;
   std::shared_ptr<const text::Tokenizer> tokenizer;

@@ -30,6 +30,11 @@ std::string canonical_dir(const std::string& directory) {
   return ec ? directory : p.string();
 }
 
+// Weights are shared between names only in the same converted format.
+std::string weights_key(const std::string& dir, const ModelOptions& o) {
+  return dir + "#" + model::compute_type_name(engine::resolved_compute_type(o));
+}
+
 std::string tokenizer_key(const std::string& dir, const ModelOptions& o) {
   return dir + (o.legacy_behaviour ? (*o.legacy_behaviour ? "#legacy" : "#new") : "#default");
 }
@@ -44,7 +49,7 @@ void ModelLoader::load(const std::string& name, const std::string& directory, Mo
     std::lock_guard<std::mutex> guard(impl_->mutex);
     if (impl_->models.count(name))
       throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
-    if (auto it = impl_->transformers.find(dir); it != impl_->transformers.end())
+    if (auto it = impl_->transformers.find(weights_key(dir, options)); it != impl_->transformers.end())
       shared.transformer = it->second.lock();
     if (auto it = impl_->tokenizers.find(tokenizer_key(dir, options)); it != impl_->tokenizers.end())
       shared.tokenizer = it->second.lock();
@@ -54,7 +59,7 @@ void ModelLoader::load(const std::string& name, const std::string& directory, Mo
   std::lock_guard<std::mutex> guard(impl_->mutex);
   if (!impl_->models.emplace(name, loaded).second)
     throw Error(StatusCode::kAlreadyExists, fmt::format("a model is already loaded as '{}'", name));
-  impl_->transformers[dir] = loaded->transformer;
+  impl_->transformers[weights_key(dir, options)] = loaded->transformer;
   impl_->tokenizers[tokenizer_key(dir, options)] = loaded->tokenizer;
   log::info("loaded model '{}' from {}{}", name, directory,
             shared.transformer ? " (weights shared with another name)" : "");
@@ -92,6 +97,7 @@ ModelInfo ModelLoader::info(const std::string& name) const {
   info.languages = m->tokenizer->languages();
   info.parameters = m->transformer->weights().parameter_count();
   info.weight_bytes = m->transformer->weights().byte_size();
+  info.compute_type = model::compute_type_name(m->transformer->compute_type());
   return info;
 }
 

@@ -171,6 +171,7 @@ std::string TranslatorEngine::stats() const {
     }
     auto s = m->executor->stats();
     s["weight_bytes"] = mem.weight_bytes;
+    s["compute_type"] = model::compute_type_name(m->transformer->compute_type());
     s["shared_with"] = mem.shared_with;
     s["in_flight_requests"] = mem.in_flight;
     j["models"][mem.name] = std::move(s);

@@ -8,13 +8,15 @@
 
 #include "model/attention.h"
 #include "model/decoder_state.h"
+#include "model/linear.h"
 #include "model/positional.h"
+#include "model/weight_conversion.h"
 #include "tolk/status.h"
 
 namespace tolk::model {
 
-Transformer::Transformer(ModelConfig config, ModelWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)) {
+Transformer::Transformer(ModelConfig config, ModelWeights weights, ComputeType compute_type)
+    : config_(std::move(config)), weights_(std::move(weights)), compute_type_(compute_type) {
   // A normal (not inference-mode) tensor, so the same Transformer also serves autograd in the
   // demo-model trainer; inference code may read normal tensors freely.
   torch::NoGradGuard no_grad;
@@ -24,10 +26,12 @@ Transformer::Transformer(ModelConfig config, ModelWeights weights)
   embed_scale_ = config_.scale_embedding ? std::sqrt(static_cast<double>(config_.d_model)) : 1.0;
 }
 
-std::shared_ptr<const Transformer> Transformer::load(const std::string& model_dir) {
+std::shared_ptr<const Transformer> Transformer::load(const std::string& model_dir,
+                                                     ComputeType compute_type) {
   ModelConfig config = ModelConfig::load(model_dir + "/config.json");
   ModelWeights weights = load_weights(model_dir, config);
-  return std::make_shared<const Transformer>(std::move(config), std::move(weights));
+  convert_weights(weights, compute_type);
+  return std::make_shared<const Transformer>(std::move(config), std::move(weights), compute_type);
 }
 
 torch::Tensor Transformer::embed(const torch::Tensor& ids, const torch::Tensor& positions) const {
@@ -40,6 +44,8 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids, const torch::Tensor& 
                             config_.max_position_embeddings));
   auto tokens = weights_.embed_tokens.index_select(0, ids.reshape(-1)).view(
       {ids.size(0), ids.size(1), config_.d_model});
+  if (tokens.scalar_type() != positions_table_.scalar_type())  // bf16 weights
+    tokens = tokens.to(positions_table_.scalar_type());
   auto pos = positions_table_.index_select(0, positions.reshape(-1)).view_as(tokens);
   return tokens * embed_scale_ + pos;
 }
@@ -57,7 +63,7 @@ torch::Tensor Transformer::activation(const torch::Tensor& x) const {
 torch::Tensor Transformer::feed_forward(const torch::Tensor& x, const LayerNorm& norm,
                                         const Linear& fc1, const Linear& fc2) const {
   auto h = layer_norm(x, norm);
-  h = torch::linear(activation(torch::linear(h, fc1.weight, fc1.bias)), fc2.weight, fc2.bias);
+  h = linear(activation(linear(h, fc1)), fc2);
   return x + h;
 }
 
@@ -87,10 +93,10 @@ void Transformer::encode_layer(EncoderRun& run) const {
   const auto& l = weights_.encoder_layers[run.next_layer];
   auto& x = run.hidden;
   auto h = layer_norm(x, l.self_attn_norm);
-  auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+  auto qkv = linear(h, l.self_qkv).chunk(3, -1);
   auto a = attend(split_heads(qkv[0] * scaling, H), split_heads(qkv[1], H),
                   split_heads(qkv[2], H), run.key_mask);
-  x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+  x = x + linear(a, l.self_out);
   x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   if (++run.next_layer == weights_.encoder_layers.size()) {
     x = layer_norm(x, weights_.encoder_norm);
@@ -108,7 +114,7 @@ DecoderState Transformer::start_decoding(const torch::Tensor& encoder_out,
   state.source_mask = additive_key_mask(attention_mask);
   for (const auto& l : weights_.decoder_layers) {
     LayerCache c;
-    auto kv = torch::linear(encoder_out, l.cross_kv.weight, l.cross_kv.bias).chunk(2, -1);
+    auto kv = linear(encoder_out, l.cross_kv).chunk(2, -1);
     c.cross_k = split_heads(kv[0], H).contiguous();
     c.cross_v = split_heads(kv[1], H).contiguous();
     c.self_k = torch::empty({B, H, max_length, hd}, encoder_out.options());
@@ -131,22 +137,22 @@ torch::Tensor Transformer::decode_step(DecoderState& state, const torch::Tensor&
     auto& c = state.layers[i];
     // Self-attention: HF builds no mask during generate(); every cached key is visible.
     auto h = layer_norm(x, l.self_attn_norm);
-    auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+    auto qkv = linear(h, l.self_qkv).chunk(3, -1);
     c.self_k.narrow(2, t, 1).copy_(split_heads(qkv[1], H));
     c.self_v.narrow(2, t, 1).copy_(split_heads(qkv[2], H));
     auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(2, 0, t + 1),
                     c.self_v.narrow(2, 0, t + 1), {});
-    x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+    x = x + linear(a, l.self_out);
     // Cross-attention over the cached encoder K/V.
     h = layer_norm(x, l.cross_attn_norm);
-    auto q = torch::linear(h, l.cross_q.weight, l.cross_q.bias) * scaling;
+    auto q = linear(h, l.cross_q) * scaling;
     a = attend(split_heads(q, H), c.cross_k, c.cross_v, state.source_mask);
-    x = x + torch::linear(a, l.cross_out.weight, l.cross_out.bias);
+    x = x + linear(a, l.cross_out);
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   state.length = t + 1;
   x = layer_norm(x, weights_.decoder_norm);
-  return torch::linear(x.squeeze(1), weights_.lm_head);
+  return project(x.squeeze(1), weights_.lm_head);
 }
 
 void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length,
@@ -204,7 +210,7 @@ void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
   for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
     const auto& l = weights_.decoder_layers[i];
     auto& c = cache.layers[i];
-    auto kv = torch::linear(enc, l.cross_kv.weight, l.cross_kv.bias).chunk(2, -1);
+    auto kv = linear(enc, l.cross_kv).chunk(2, -1);
     c.cross_k.narrow(2, 0, S).index_copy_(0, dst, split_heads(kv[0], H));
     c.cross_v.narrow(2, 0, S).index_copy_(0, dst, split_heads(kv[1], H));
   }
@@ -251,24 +257,24 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     const auto& l = weights_.decoder_layers[i];
     auto& c = cache.layers[i];
     auto h = layer_norm(x, l.self_attn_norm);
-    auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+    auto qkv = linear(h, l.self_qkv).chunk(3, -1);
     c.self_k.index_put_({rows, Slice(), past}, split_heads(qkv[1], H).squeeze(2));
     c.self_v.index_put_({rows, Slice(), past}, split_heads(qkv[2], H).squeeze(2));
     auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
                     c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
-    x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+    x = x + linear(a, l.self_out);
     h = layer_norm(x, l.cross_attn_norm);
-    auto q = torch::linear(h, l.cross_q.weight, l.cross_q.bias) * scaling;
+    auto q = linear(h, l.cross_q) * scaling;
     a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
                c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
-    x = x + torch::linear(a, l.cross_out.weight, l.cross_out.bias);
+    x = x + linear(a, l.cross_out);
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   if (preempt && preempt()) return {};
   x = layer_norm(x, weights_.decoder_norm).squeeze(1);
   torch::Tensor logits;
   if (!preempt) {
-    logits = torch::linear(x, weights_.lm_head);
+    logits = project(x, weights_.lm_head);
   } else {
     // The output projection over a large vocabulary is the biggest single piece of a step:
     // with a preempt check it runs in vocabulary slices (each weight row is still read once),
@@ -279,7 +285,7 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     for (int64_t v = 0; v < V; v += kSliceRows) {
       if (v > 0 && preempt()) return {};
       const int64_t len = std::min(kSliceRows, V - v);
-      logits.narrow(1, v, len).copy_(torch::linear(x, weights_.lm_head.narrow(0, v, len)));
+      logits.narrow(1, v, len).copy_(project(x, weights_.lm_head.narrow(0, v, len)));
     }
   }
   // Only now does the step count: an abandoned step left every row's length as it was.
@@ -299,19 +305,19 @@ torch::Tensor Transformer::decode_full(const torch::Tensor& encoder_out,
   auto cross_mask = additive_key_mask(attention_mask);
   for (const auto& l : weights_.decoder_layers) {
     auto h = layer_norm(x, l.self_attn_norm);
-    auto qkv = torch::linear(h, l.self_qkv.weight, l.self_qkv.bias).chunk(3, -1);
+    auto qkv = linear(h, l.self_qkv).chunk(3, -1);
     auto a = attend(split_heads(qkv[0] * scaling, H), split_heads(qkv[1], H),
                     split_heads(qkv[2], H), self_mask);
-    x = x + torch::linear(a, l.self_out.weight, l.self_out.bias);
+    x = x + linear(a, l.self_out);
     h = layer_norm(x, l.cross_attn_norm);
-    auto q = torch::linear(h, l.cross_q.weight, l.cross_q.bias) * scaling;
-    auto kv = torch::linear(encoder_out, l.cross_kv.weight, l.cross_kv.bias).chunk(2, -1);
+    auto q = linear(h, l.cross_q) * scaling;
+    auto kv = linear(encoder_out, l.cross_kv).chunk(2, -1);
     a = attend(split_heads(q, H), split_heads(kv[0], H), split_heads(kv[1], H), cross_mask);
-    x = x + torch::linear(a, l.cross_out.weight, l.cross_out.bias);
+    x = x + linear(a, l.cross_out);
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   x = layer_norm(x, weights_.decoder_norm);
-  return torch::linear(x, weights_.lm_head);
+  return project(x, weights_.lm_head);
 }
 
 }  // namespace tolk::model

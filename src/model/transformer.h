@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "model/compute_type.h"
 #include "model/decoder_state.h"
 #include "model/model_config.h"
 #include "model/slot_cache.h"
@@ -20,13 +21,17 @@ namespace tolk::model {
 
 class Transformer {
  public:
-  Transformer(ModelConfig config, ModelWeights weights);
+  // `weights` must already be in `compute_type`'s format (weight_conversion.h).
+  Transformer(ModelConfig config, ModelWeights weights,
+              ComputeType compute_type = ComputeType::kFloat32);
 
-  // Loads config.json and the weights of a model directory.
-  static std::shared_ptr<const Transformer> load(const std::string& model_dir);
+  // Loads config.json and the weights of a model directory, converted to `compute_type`.
+  static std::shared_ptr<const Transformer> load(const std::string& model_dir,
+                                                 ComputeType compute_type = ComputeType::kFloat32);
 
   const ModelConfig& config() const noexcept { return config_; }
   const ModelWeights& weights() const noexcept { return weights_; }
+  ComputeType compute_type() const noexcept { return compute_type_; }
 
   // Source ids [B, S] (int64) with attention mask [B, S] (1 = token, 0 = padding) →
   // encoder_last_hidden_state [B, S, D]. Padded rows come out finite but meaningless.
@@ -86,6 +91,7 @@ class Transformer {
 
   ModelConfig config_;
   ModelWeights weights_;
+  ComputeType compute_type_;
   torch::Tensor positions_table_;  // [max_position_embeddings + 2, D]
   double embed_scale_;
 };

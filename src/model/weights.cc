@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "model/linear.h"
 #include "model/safetensors_reader.h"
 #include "model/torch_bin_reader.h"
 #include "tolk/status.h"
@@ -71,7 +72,7 @@ class WeightPicker {
   }
 
   Linear linear(const std::string& prefix, int64_t out, int64_t in) {
-    return {take(prefix + ".weight", {out, in}), take(prefix + ".bias", {out})};
+    return {take(prefix + ".weight", {out, in}), take(prefix + ".bias", {out}), nullptr};
   }
   LayerNorm layer_norm(const std::string& prefix, int64_t dim) {
     return {take(prefix + ".weight", {dim}), take(prefix + ".bias", {dim})};
@@ -96,7 +97,7 @@ class WeightPicker {
 Linear fuse(const std::vector<Linear>& parts) {
   std::vector<torch::Tensor> w, b;
   for (const auto& p : parts) { w.push_back(p.weight); b.push_back(p.bias); }
-  return {torch::cat(w, 0).contiguous(), torch::cat(b, 0).contiguous()};
+  return {torch::cat(w, 0).contiguous(), torch::cat(b, 0).contiguous(), nullptr};
 }
 
 }  // namespace
@@ -200,17 +201,31 @@ void for_each_tensor(const ModelWeights& w, F&& f) {
   }
   ln(w.decoder_norm);
 }
+
+// int8 layers hold their weights in an opaque prepacked object instead of `weight`.
+template <typename F>
+void for_each_quantized(const ModelWeights& w, F&& f) {
+  auto q = [&](const Linear& l) { if (l.int8) f(*l.int8); };
+  for (const auto& l : w.encoder_layers) {
+    q(l.self_qkv); q(l.self_out); q(l.fc1); q(l.fc2);
+  }
+  for (const auto& l : w.decoder_layers) {
+    q(l.self_qkv); q(l.self_out); q(l.cross_q); q(l.cross_kv); q(l.cross_out); q(l.fc1); q(l.fc2);
+  }
+}
 }  // namespace
 
 int64_t ModelWeights::parameter_count() const {
   std::set<const void*> seen; int64_t count = 0, bytes = 0;
   for_each_tensor(*this, [&](const torch::Tensor& t) { add_unique(t, seen, count, bytes); });
+  for_each_quantized(*this, [&](const QuantizedLinear& q) { count += q.in_features * q.out_features; });
   return count;
 }
 
 int64_t ModelWeights::byte_size() const {
   std::set<const void*> seen; int64_t count = 0, bytes = 0;
   for_each_tensor(*this, [&](const torch::Tensor& t) { add_unique(t, seen, count, bytes); });
+  for_each_quantized(*this, [&](const QuantizedLinear& q) { bytes += q.bytes; });
   return bytes;
 }
 

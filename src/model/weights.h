@@ -7,6 +7,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,13 @@
 
 namespace tolk::model {
 
+struct QuantizedLinear;  // linear.h
+
 struct Linear {
-  torch::Tensor weight;  // [out, in]; y = x·Wᵀ + b
-  torch::Tensor bias;    // [out]
+  torch::Tensor weight;  // [out, in]; y = x·Wᵀ + b. float32, or bf16 (compute_type.h)
+  torch::Tensor bias;    // [out], float32
+  // int8 compute type: the prepacked layer; `weight` is then released (undefined).
+  std::shared_ptr<const QuantizedLinear> int8;
 };
 
 struct LayerNorm {
@@ -53,8 +58,8 @@ struct ModelWeights {
   std::vector<DecoderLayerWeights> decoder_layers;
   LayerNorm decoder_norm;
 
-  int64_t parameter_count() const;  // unique parameters (a tied head counted once)
-  int64_t byte_size() const;
+  int64_t parameter_count() const;  // unique float parameters (a tied head counted once)
+  int64_t byte_size() const;        // resident bytes of every weight, in its converted format
 };
 
 // Turns a weight file's tensors into ModelWeights (float32). Every expected name must be present

@@ -32,7 +32,7 @@ void for_each_slot(ModelWeights& w, const std::function<void(torch::Tensor&, boo
 Linear xavier(int64_t out, int64_t in, int64_t fused = 1) {
   // A fused [k·D, D] projection is k separate [D, D] ones; each gets its own Xavier bound.
   const double bound = std::sqrt(6.0 / static_cast<double>(out / fused + in));
-  return {torch::empty({out, in}).uniform_(-bound, bound), torch::zeros({out})};
+  return {torch::empty({out, in}).uniform_(-bound, bound), torch::zeros({out}), nullptr};
 }
 
 LayerNorm unit_norm(int64_t d) { return {torch::ones({d}), torch::zeros({d})}; }

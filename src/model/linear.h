@@ -1,0 +1,33 @@
+// linear.h — y = x·Wᵀ + b in whatever format the layer's weights were converted to.
+//
+// The Transformer calls these instead of torch::linear so one forward pass serves every
+// compute type (compute_type.h): float32 weights run as they are (and under autograd, for the
+// trainer); bf16 weights take a bf16 copy of the input and return float32; int8 layers run
+// LibTorch's dynamic-quantized product on float32 input.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+
+#include "model/weights.h"
+
+namespace tolk::model {
+
+// A linear layer prepacked for LibTorch's dynamic int8 product (oneDNN engine).
+struct QuantizedLinear {
+  torch::IValue packed;    // LinearPackedParamsBase, as quantized::linear_prepack returns it
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  int64_t bytes = 0;       // int8 weights + per-channel scales + float32 bias
+};
+
+// Quantizes a float32 layer: symmetric per-output-channel int8 weights, float32 bias.
+std::shared_ptr<const QuantizedLinear> quantize_linear(const Linear& layer);
+
+// x [..., in] → [..., out], float32 (x is float32).
+torch::Tensor linear(const torch::Tensor& x, const Linear& layer);
+// x [..., in] · weightᵀ (no bias), float32; weight may be float32 or bf16.
+torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
+
+}  // namespace tolk::model
