@@ -78,7 +78,12 @@ double gemm_gflops(const std::string& compute_type, int64_t rows, const GemmShap
   auto x = torch::randn({rows, shape.in});
   std::function<void()> call;
   if (compute_type == "float32") {
-    call = [&] { torch::linear(x, w, b); };
+    // As tolk's float32 layers do it (src/model/linear.cc): oneDNN from 16 rows on, LibTorch's
+    // BLAS below.
+    if (rows >= 16)
+      call = [&] { at::mkldnn_linear(x.to_mkldnn(), w, b).to_dense(); };
+    else
+      call = [&] { torch::linear(x, w, b); };
   } else if (compute_type == "bfloat16") {
     auto wb = w.to(torch::kBFloat16);
     // As tolk's bf16 layers do it: convert the input, multiply, return float32, add the bias.
