@@ -6,7 +6,11 @@
 #include <ATen/native/quantized/PackedParams.h>
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
+#include <cctype>
 #include <mutex>
+#include <string>
 
 #include "tolk/status.h"
 
@@ -56,12 +60,28 @@ namespace {
 // decoder step of a lone sentence: memory-bound) OpenBLAS was the faster of the two.
 constexpr int64_t kOneDnnMinRows = 16;
 
+// Whether the BLAS in this process is OpenBLAS running its generic "Prescott" kernels (it does
+// so on CPUs newer than it knows unless OPENBLAS_CORETYPE names one: scripts/cpu-env.sh).
+// With its AVX-512 kernels OpenBLAS beat oneDNN here on vocabulary-sized products (32000×512
+// at 64–256 rows: 85–149 vs 42–88 GFLOP/s); with the generic ones it lost (25 vs 42–88).
+bool blas_is_generic() {
+  static const bool generic = [] {
+    using CoreName = char* (*)();
+    auto f = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    if (!f) return false;
+    std::string name = f() ? f() : "";
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name == "prescott" || name == "core2" || name == "nehalem";
+  }();
+  return generic;
+}
+
 torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight,
-                             const torch::Tensor& bias) {
+                             const torch::Tensor& bias, bool prefer_blas) {
   const int64_t in = weight.size(1);
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
   // Autograd (the trainer) needs LibTorch's own differentiable product.
-  if (rows < kOneDnnMinRows || x.requires_grad() || weight.requires_grad())
+  if (rows < kOneDnnMinRows || prefer_blas || x.requires_grad() || weight.requires_grad())
     return torch::linear(x, weight, bias);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
@@ -85,13 +105,14 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
     return y.view(sizes);
   }
   if (layer.weight.scalar_type() == x.scalar_type())
-    return float32_linear(x, layer.weight, layer.bias);
+    return float32_linear(x, layer.weight, layer.bias, false);
   auto y = torch::linear(x.to(layer.weight.scalar_type()), layer.weight).to(x.scalar_type());
   return layer.bias.defined() ? y.add_(layer.bias) : y;
 }
 
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
-  if (weight.scalar_type() == x.scalar_type()) return float32_linear(x, weight, {});
+  if (weight.scalar_type() == x.scalar_type())
+    return float32_linear(x, weight, {}, /*prefer_blas=*/!blas_is_generic());
   return torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
 }
 

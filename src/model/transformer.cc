@@ -152,7 +152,7 @@ torch::Tensor Transformer::decode_step(DecoderState& state, const torch::Tensor&
   }
   state.length = t + 1;
   x = layer_norm(x, weights_.decoder_norm);
-  return project(x.squeeze(1), weights_.lm_head);
+  return vocabulary_logits(x.squeeze(1));
 }
 
 void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length,
@@ -272,22 +272,8 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
   }
   if (preempt && preempt()) return {};
   x = layer_norm(x, weights_.decoder_norm).squeeze(1);
-  torch::Tensor logits;
-  if (!preempt) {
-    logits = project(x, weights_.lm_head);
-  } else {
-    // The output projection over a large vocabulary is the biggest single piece of a step:
-    // with a preempt check it runs in vocabulary slices (each weight row is still read once),
-    // so a waiting request waits for one slice, not the whole projection.
-    constexpr int64_t kSliceRows = 8192;
-    const int64_t V = weights_.lm_head.size(0);
-    logits = torch::empty({n, V}, x.options());
-    for (int64_t v = 0; v < V; v += kSliceRows) {
-      if (v > 0 && preempt()) return {};
-      const int64_t len = std::min(kSliceRows, V - v);
-      logits.narrow(1, v, len).copy_(project(x, weights_.lm_head.narrow(0, v, len)));
-    }
-  }
+  torch::Tensor logits = vocabulary_logits(x, preempt);
+  if (!logits.defined()) return {};
   // Only now does the step count: an abandoned step left every row's length as it was.
   for (int64_t r = 0; r < n; ++r) ++cache.length[r];
   return logits;
@@ -317,7 +303,40 @@ torch::Tensor Transformer::decode_full(const torch::Tensor& encoder_out,
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
   x = layer_norm(x, weights_.decoder_norm);
-  return project(x, weights_.lm_head);
+  const auto sizes = x.sizes().vec();
+  auto logits = vocabulary_logits(x.reshape({-1, config_.d_model}));
+  return logits.view({sizes[0], sizes[1], logits.size(1)});
+}
+
+torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
+                                             const std::function<bool()>& preempt) const {
+  const auto& head = weights_.lm_head_fast.defined() ? weights_.lm_head_fast : weights_.lm_head;
+  torch::Tensor logits;
+  if (!preempt) {
+    logits = project(x, head);
+  } else {
+    // The output projection over a large vocabulary is the biggest single piece of a step:
+    // with a preempt check it runs in vocabulary slices (each weight row is still read once),
+    // so a waiting request waits for one slice, not the whole projection.
+    constexpr int64_t kSliceRows = 8192;
+    const int64_t V = head.size(0);
+    logits = torch::empty({x.size(0), V}, x.options());
+    for (int64_t v = 0; v < V; v += kSliceRows) {
+      if (v > 0 && preempt()) return {};
+      const int64_t len = std::min(kSliceRows, V - v);
+      logits.narrow(1, v, len).copy_(project(x, head.narrow(0, v, len)));
+    }
+  }
+  if (!weights_.lm_head_fast.defined()) return logits;
+  // Re-score each row's best candidates in float32. 16 covers every token a beam of up to 8
+  // can take (beam search keeps 2 × beams candidates per step) with margin: bf16 error moves
+  // logits by ~0.4 % of their size, far less than the gap to the 17th candidate in practice.
+  constexpr int64_t kRescored = 16;
+  const int64_t k = std::min<int64_t>(kRescored, logits.size(1));
+  auto top = std::get<1>(logits.topk(k, 1));                                   // [n, k]
+  auto rows = weights_.lm_head.index_select(0, top.reshape(-1)).view({x.size(0), k, -1});
+  auto exact = (rows * x.unsqueeze(1)).sum(-1);                                // [n, k]
+  return logits.scatter_(1, top, exact);
 }
 
 }  // namespace tolk::model

@@ -85,6 +85,12 @@ class Transformer {
 
  private:
   torch::Tensor embed(const torch::Tensor& ids, const torch::Tensor& positions) const;
+  // Final hidden states x [n, D] → logits [n, V]. With a bf16 head copy (lm_head_fast) the whole
+  // vocabulary is scored in bf16, then each row's kRescored best candidates are recomputed in
+  // float32: the tokens that can win are exact, the rest only feed the softmax normaliser.
+  // `preempt` as in decode_step_slots (checked between vocabulary slices); undefined = abandoned.
+  torch::Tensor vocabulary_logits(const torch::Tensor& x,
+                                  const std::function<bool()>& preempt = {}) const;
   torch::Tensor activation(const torch::Tensor& x) const;
   torch::Tensor feed_forward(const torch::Tensor& x, const LayerNorm& norm, const Linear& fc1,
                              const Linear& fc2) const;

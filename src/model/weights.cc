@@ -226,6 +226,8 @@ int64_t ModelWeights::byte_size() const {
   std::set<const void*> seen; int64_t count = 0, bytes = 0;
   for_each_tensor(*this, [&](const torch::Tensor& t) { add_unique(t, seen, count, bytes); });
   for_each_quantized(*this, [&](const QuantizedLinear& q) { bytes += q.bytes; });
+  // A copy of lm_head in another format: memory, not parameters.
+  if (lm_head_fast.defined()) bytes += lm_head_fast.numel() * static_cast<int64_t>(lm_head_fast.element_size());
   return bytes;
 }
 

@@ -53,6 +53,9 @@ struct DecoderLayerWeights {
 struct ModelWeights {
   torch::Tensor embed_tokens;   // [V, D], shared by encoder and decoder
   torch::Tensor lm_head;        // [V, D]; the same tensor as embed_tokens when tied
+  // bfloat16 compute type: a bf16 copy of lm_head for the fast first pass over the vocabulary
+  // (the float32 lm_head then re-scores each row's best candidates; transformer.cc).
+  torch::Tensor lm_head_fast;
   std::vector<EncoderLayerWeights> encoder_layers;
   LayerNorm encoder_norm;
   std::vector<DecoderLayerWeights> decoder_layers;

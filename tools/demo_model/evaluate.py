@@ -47,6 +47,8 @@ def translate(args, src_lang, tgt_lang, lines):
            "--beam", str(args.beam), "--max-new-tokens", str(args.max_new_tokens)]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if getattr(args, "compute_type", None):
+        cmd += ["--compute-type", args.compute_type]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, input="".join(s + "\n" for s in lines), capture_output=True,
                           text=True, encoding="utf-8")
@@ -147,6 +149,7 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=0, help="intra-op threads (0: tolk's default)")
     ap.add_argument("--limit", type=int, default=0, help="only the first N lines per direction")
+    ap.add_argument("--compute-type", default="", help="float32 (default), bfloat16, int8 or auto")
     ap.add_argument("--directions", default="", help="comma-separated, e.g. eng_Latn-fra_Latn")
     ap.add_argument("--ui-strings", action="store_true")
     ap.add_argument("--json", help="write the results as JSON to this file")
@@ -159,6 +162,7 @@ def main():
 
     res = run_ui(args) if args.ui_strings else run_test(args)
     res["settings"] = {"model": args.model, "beam": args.beam,
+                       "compute_type": args.compute_type or "float32",
                        "max_new_tokens": args.max_new_tokens, "threads": args.threads,
                        "limit": args.limit,
                        "metrics": "sacrebleu-2.x-compatible chrF2 (nc:6,nw:0,space:no) and BLEU (13a, exp)"}
