@@ -70,6 +70,7 @@ const char* const kIncidentFlags =
     "      --max-batch-sequences N, --max-batch-tokens N, --encode-chunk-tokens N,\n"
     "      --batch-window-ms N, --bulk-min-share X   continuous mode (default: the engine's)\n"
     "      --src LANG, --tgt LANG  (default eng_Latn, fra_Latn)\n"
+    "      --compute-type TYPE     every mode: float32 (default), bfloat16, int8, auto\n"
     "      --in-process            run the modes one after another in this process (no child\n"
     "                              per mode; thread settings and memory figures then mix)\n"
     "      --json PATH             write the report, with every sample, as JSON\n";
@@ -106,6 +107,7 @@ struct Params {
   std::optional<double> bulk_min_share;
   std::string src_lang = "eng_Latn";
   std::string tgt_lang = "fra_Latn";
+  std::string compute_type = "float32";
 };
 
 bool file_exists(const std::string& path) { return access(path.c_str(), R_OK) == 0; }
@@ -167,6 +169,7 @@ Params parse_params(Flags& f, const Context& ctx) {
   p.max_batch_sequences = f.get_optional_int("max-batch-sequences");
   p.max_batch_tokens = f.get_optional_int("max-batch-tokens");
   p.encode_chunk_tokens = f.get_optional_int("encode-chunk-tokens");
+  p.compute_type = f.get_string("compute-type", p.compute_type);
   p.batch_window_ms = f.get_optional_int("batch-window-ms");
   p.bulk_min_share = f.get_optional_double("bulk-min-share");
   p.src_lang = f.get_string("src", p.src_lang);
@@ -179,6 +182,7 @@ Json params_json(const Params& p) {
   Json j = Json::object();
   j.set("model", p.model_dir);
   j.set("modes", p.modes);
+  j.set("compute_type", p.compute_type);
   j.set("quick", p.quick);
   j.set("repeats", p.repeats);
   j.set("shorts_per_long", p.shorts_per_long);
@@ -402,6 +406,7 @@ Workload plan_workload(TranslatorEngine& engine, const Params& p) {
 ModelOptions model_options(const Params& p, const std::string& mode, Row& row) {
   ModelOptions mo;
   mo.sentence_splitting = SentenceSplitting::kOff;  // one text = one sentence, as calibrated
+  mo.compute_type = p.compute_type;
   if (mode == "exclusive") {
     mo.mode = ExecutionMode::kExclusive;
   } else if (mode == "pool") {
@@ -416,7 +421,7 @@ ModelOptions model_options(const Params& p, const std::string& mode, Row& row) {
     if (p.batch_window_ms) mo.batch_window_ms = *p.batch_window_ms;
     if (p.bulk_min_share) mo.bulk_min_share = *p.bulk_min_share;
   }
-  std::string settings = fmt::format("intra_threads={}", p.intra_threads);
+  std::string settings = fmt::format("intra_threads={} compute_type={}", p.intra_threads, p.compute_type);
   if (mode == "pool")
     settings += fmt::format(" workers={} threads_per_worker={}", mo.workers, mo.threads_per_worker);
   if (mode == "continuous")
