@@ -89,6 +89,8 @@ InFlight::InFlight(std::shared_ptr<LoadedModel> m) : m_(std::move(m)) {
 }
 
 void InFlight::release() {
+  if (released_) return;
+  released_ = true;
   std::lock_guard<std::mutex> lock(m_->idle_mutex);
   if (--m_->in_flight == 0) m_->idle.notify_all();
 }

@@ -43,17 +43,20 @@ class InFlight {
   ~InFlight() { release(); }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
+  // Frees the slot now (idempotent): an async request does so before its result is published,
+  // so a caller woken by the result finds the model's count already lowered.
+  void release();
 
  private:
-  void release();
   std::shared_ptr<LoadedModel> m_;
+  bool released_ = false;
 };
 
-// What two names loaded from the same directory share.
 // The compute type `options` resolve to on this machine (compute_type.h); throws
 // kInvalidArgument for an unknown name. Models share weights only when this matches.
 model::ComputeType resolved_compute_type(const ModelOptions& options);
 
+// What two names loaded from the same directory share.
 struct SharedModelFiles {
   std::shared_ptr<const model::Transformer> transformer;
   std::shared_ptr<const text::Tokenizer> tokenizer;

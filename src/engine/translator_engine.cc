@@ -238,21 +238,26 @@ std::shared_ptr<TranslationRequest> TranslatorEngine::translate_async(
   auto task = [m, in_flight, text, src_lang, tgt_lang, options, params, state, runner,
                start](bool shutting_down) {
     LoadedModel* loaded = m.get();
+    // The model's slot is freed before the result is published (see InFlight::release).
+    auto finish = [&in_flight, &state](TranslationResult r) {
+      in_flight->release();
+      state->finish(std::move(r));
+    };
     auto stop = [state, runner, loaded] {
       if (runner->shutting_down()) return StatusCode::kShutdown;
       if (state->cancelled.load() || loaded->cancel_all.load()) return StatusCode::kCancelled;
       if (clock_type::now() > state->deadline) return StatusCode::kTimeout;
       return StatusCode::kOk;
     };
-    if (shutting_down) return state->finish(error_result(StatusCode::kShutdown, "engine is shutting down"));
+    if (shutting_down) return finish(error_result(StatusCode::kShutdown, "engine is shutting down"));
     if (const StatusCode early = stop(); early != StatusCode::kOk)
-      return state->finish(error_result(early, early == StatusCode::kCancelled ? "request cancelled"
-                                                                              : "request deadline passed"));
+      return finish(error_result(early, early == StatusCode::kCancelled ? "request cancelled"
+                                                                        : "request deadline passed"));
     try {
       auto results = run_translation(*m, {text}, {src_lang}, {tgt_lang}, options, params, stop, start);
-      state->finish(std::move(results[0]));
+      finish(std::move(results[0]));
     } catch (const std::exception& e) {
-      state->finish(error_result(StatusCode::kInternal, e.what()));
+      finish(error_result(StatusCode::kInternal, e.what()));
     }
   };
   // The handle exists before the task is queued: once queued, the request must reach its

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/decoder_state.h"
+#include "model/single_query_attention.h"
 
 namespace tolk::model {
 
@@ -14,6 +15,7 @@ torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& mask) {
+  if (single_query_attention_applies(q, k, v, mask)) return attend_single_query(q, k, v, mask);
   if (q.size(2) == 1) {
     // One query per (row, head) — every incremental decoder step. As a batched matrix product
     // these are B·H tiny [1, hd]·[hd, Tk] products, which LibTorch hands to BLAS one by one
