@@ -81,18 +81,24 @@ std::shared_ptr<LoadedModel> load_model_directory(const std::string& name,
 InFlight::InFlight(std::shared_ptr<LoadedModel> m) : m_(std::move(m)) {
   const int64_t limit = m_->options.max_queued_requests;
   if (m_->in_flight.fetch_add(1) >= limit && limit > 0) {
-    release();
+    --m_->in_flight;
     throw Error(StatusCode::kQueueFull,
                 fmt::format("model '{}' already has {} requests queued or running "
                             "(max_queued_requests)", m_->name, limit));
   }
+  ++m_->unfinished;
 }
 
 void InFlight::release() {
   if (released_) return;
   released_ = true;
+  --m_->in_flight;
+}
+
+InFlight::~InFlight() {
+  release();
   std::lock_guard<std::mutex> lock(m_->idle_mutex);
-  if (--m_->in_flight == 0) m_->idle.notify_all();
+  if (--m_->unfinished == 0) m_->idle.notify_all();
 }
 
 }  // namespace tolk::engine

@@ -27,9 +27,12 @@ struct LoadedModel {
   model::GenerationDefaults generation_defaults;
   std::unique_ptr<scheduling::Executor> executor;
 
-  // Requests running or queued on this model (unload waits for them), and the unload-with-
-  // cancel flag their stop checks read.
+  // Requests queued or running on this model (what max_queued_requests limits: a request
+  // leaves it just before its result is published), requests not yet fully ended (unload waits
+  // for these to reach 0: a request leaves only after its result is published), and the
+  // unload-with-cancel flag their stop checks read.
   std::atomic<int64_t> in_flight{0};
+  std::atomic<int64_t> unfinished{0};
   std::atomic<bool> cancel_all{false};
   std::mutex idle_mutex;
   std::condition_variable idle;
@@ -40,11 +43,12 @@ struct LoadedModel {
 class InFlight {
  public:
   explicit InFlight(std::shared_ptr<LoadedModel> m);
-  ~InFlight() { release(); }
+  ~InFlight();
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
-  // Frees the slot now (idempotent): an async request does so before its result is published,
-  // so a caller woken by the result finds the model's count already lowered.
+  // Frees the request's max_queued_requests slot now (idempotent): an async request does so
+  // just before its result is published, so a caller woken by the result finds the slot free.
+  // The request still counts as unfinished (unload waits) until this object is destroyed.
   void release();
 
  private:

@@ -77,7 +77,7 @@ void ModelLoader::unload(const std::string& name, UnloadPolicy policy) {
   }
   if (policy == UnloadPolicy::kCancel) m->cancel_all = true;
   std::unique_lock<std::mutex> lock(m->idle_mutex);
-  m->idle.wait(lock, [&] { return m->in_flight.load() == 0; });
+  m->idle.wait(lock, [&] { return m->unfinished.load() == 0; });
   log::info("unloaded model '{}'", name);
 }
 
