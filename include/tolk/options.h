@@ -17,11 +17,13 @@ namespace tolk {
 struct EngineOptions {
   int intra_threads = 0;
   std::string log_level = "warn";  // "debug", "info", "warn", "error", "off"
-  // Threads that run translate_async requests. In continuous mode a waiting request holds one
-  // while its sentences are in the shared batch, so this also bounds how many async requests
-  // batch together; 64 matches the default max_batch_sequences.
-  int async_threads = 64;
-  int64_t max_queued_requests = 10000;  // async requests waiting beyond this → kQueueFull
+  // Threads that prepare translate_async requests (split, tokenize, hand the sentences to the
+  // model) and publish their results. In continuous and pool modes a request holds no thread
+  // while its sentences wait or decode, so this does not bound how many async requests batch
+  // together; in exclusive mode a request holds one until the model's lock has run it.
+  int async_threads = 4;
+  // Async requests open at once (submitted, result not yet published) beyond this → kQueueFull.
+  int64_t max_queued_requests = 10000;
 };
 
 // How a model's requests are executed.

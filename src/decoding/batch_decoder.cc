@@ -34,16 +34,12 @@ void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const Enco
   if (items.empty()) return;
   if (item_rows.size() != items.size())
     throw Error(StatusCode::kInternal, "batch decoder: one encoder row per item");
-  int64_t new_rows = 0, longest = 0;
   for (const auto& a : items) {
     if (groups_.count(a.id)) throw Error(StatusCode::kInternal, "batch decoder: duplicate id");
     if (a.tier < 0 || a.tier >= kTiers) throw Error(StatusCode::kInternal, "batch decoder: bad tier");
-    new_rows += rows_for(a.params);
-    longest = std::max(longest, a.params.max_length);
   }
-  model_.reserve_slots(cache_, std::max(rows() + new_rows, expected.rows),
-                       std::max(longest, expected.max_length),
-                       std::max<int64_t>(enc.input_ids.size(1), expected.max_source), rows());
+  if (auto shape = growth_for(items, enc, expected))
+    model_.adopt_slots(cache_, model_.allocate_slots(*shape), rows());
   owner_.resize(static_cast<size_t>(cache_.rows()));
   for (const auto& a : items) {
     Group g;
@@ -76,6 +72,26 @@ void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const Enco
       free_group(a.id);
     }
   }
+}
+
+std::optional<model::SlotShape> BatchDecoder::growth_for(const std::vector<Admission>& items,
+                                                         const EncodedBatch& enc,
+                                                         const CacheCapacity& expected) const {
+  int64_t new_rows = 0, longest = 0;
+  for (const auto& a : items) {
+    new_rows += rows_for(a.params);
+    longest = std::max(longest, a.params.max_length);
+  }
+  return model_.slot_growth(cache_, std::max(rows() + new_rows, expected.rows),
+                            std::max(longest, expected.max_length),
+                            std::max<int64_t>(enc.input_ids.size(1), expected.max_source));
+}
+
+bool BatchDecoder::adopt_storage(model::SlotCache fresh) {
+  if (!fresh.shape().covers(cache_.shape())) return false;
+  model_.adopt_slots(cache_, std::move(fresh), rows());
+  owner_.resize(static_cast<size_t>(cache_.rows()));
+  return true;
 }
 
 std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool()>& preempt,

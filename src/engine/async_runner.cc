@@ -3,7 +3,7 @@
 
 namespace tolk::engine {
 
-AsyncRunner::AsyncRunner(int threads, int64_t max_queued) : max_queued_(max_queued) {
+AsyncRunner::AsyncRunner(int threads, int64_t max_open) : max_open_(max_open) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -12,11 +12,29 @@ AsyncRunner::~AsyncRunner() { shutdown(); }
 bool AsyncRunner::submit(Task task) {
   {
     std::lock_guard<std::mutex> guard(mutex_);
-    if (stopping_ || static_cast<int64_t>(queue_.size()) >= max_queued_) return false;
-    queue_.push_back(std::move(task));
+    if (stopping_ || open_ >= max_open_) return false;
+    ++open_;
+    // A first task queued before shutdown but run after it is told so.
+    queue_.push_back([this, task = std::move(task)] { task(shutting_down()); });
   }
   cv_.notify_one();
   return true;
+}
+
+void AsyncRunner::post(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    queue_.push_back(std::move(work));
+  }
+  cv_.notify_one();
+}
+
+void AsyncRunner::request_ended() {
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    --open_;
+  }
+  cv_.notify_all();
 }
 
 bool AsyncRunner::shutting_down() const {
@@ -29,16 +47,18 @@ int64_t AsyncRunner::queued() const {
   return static_cast<int64_t>(queue_.size());
 }
 
+int64_t AsyncRunner::open() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return open_;
+}
+
 void AsyncRunner::shutdown() {
-  std::deque<Task> pending;
   {
     std::lock_guard<std::mutex> guard(mutex_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
-    pending.swap(queue_);
   }
   cv_.notify_all();
-  for (auto& task : pending) task(true);
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -46,15 +66,16 @@ void AsyncRunner::shutdown() {
 
 void AsyncRunner::loop() {
   for (;;) {
-    Task task;
+    std::function<void()> work;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      task = std::move(queue_.front());
+      // While requests are open, their continuations still need a thread, even when stopping.
+      cv_.wait(lock, [&] { return !queue_.empty() || (stopping_ && open_ == 0); });
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
       queue_.pop_front();
     }
-    task(false);
+    work();
   }
 }
 

@@ -10,6 +10,7 @@
 #include "engine/async_runner.h"
 #include "engine/loaded_model.h"
 #include "engine/model_registry.h"
+#include "engine/translation_batch.h"
 #include "engine/translation_request.h"
 #include "engine/option_resolver.h"
 #include "engine/sentence_plan.h"
@@ -23,8 +24,10 @@ using engine::LoadedModel;
 
 struct TranslatorEngine::Impl {
   EngineOptions options;
+  // Declared before the loader so it outlives every executor: shutdown() waits for the open
+  // async requests, whose stop checks and continuations refer to it.
+  std::unique_ptr<engine::AsyncRunner> runner;
   ModelLoader loader;
-  std::unique_ptr<engine::AsyncRunner> runner;  // created with the engine, shut down first
 
   std::shared_ptr<LoadedModel> get(const std::string& name) const {
     return const_cast<ModelLoader&>(loader).impl().get(name);
@@ -34,10 +37,6 @@ struct TranslatorEngine::Impl {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-double ms_since(clock_type::time_point t) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
-}
-
 TranslationResult error_result(StatusCode code, const std::string& message) {
   TranslationResult r;
   r.status = code;
@@ -45,78 +44,41 @@ TranslationResult error_result(StatusCode code, const std::string& message) {
   return r;
 }
 
-// The whole request path for texts already bound to a model: plan each text's sentences, run
-// all valid sentences as one request on the model's executor (streaming finished sentences),
-// re-join and detokenize. Per-item errors stay per item.
-std::vector<TranslationResult> run_translation(const LoadedModel& m,
-                                               const std::vector<std::string>& texts,
-                                               const std::vector<std::string>& src_langs,
-                                               const std::vector<std::string>& tgt_langs,
-                                               const TranslationOptions& options,
-                                               const decoding::GenerationParams& params,
-                                               const decoding::StopCheck& stop,
-                                               clock_type::time_point start) {
-  std::vector<TranslationResult> results(texts.size());
-  std::vector<engine::SentencePlan> plans(texts.size());
-  scheduling::RunRequest request;
-  request.params = params;
-  request.stop = stop;
-  request.priority = options.priority;
-  std::vector<size_t> text_of, piece_of;  // request.inputs[j] is piece piece_of[j] of text_of[j]
-  std::vector<size_t> planned;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    try {
-      plans[i] = engine::plan_sentences(m, texts[i], src_langs[i], tgt_langs[i]);
-      planned.push_back(i);
-      for (size_t k = 0; k < plans[i].inputs.size(); ++k) {
-        request.inputs.push_back(plans[i].inputs[k]);
-        text_of.push_back(i);
-        piece_of.push_back(k);
-      }
-    } catch (const Error& e) {
-      results[i] = error_result(e.code(), e.what());
-    }
-  }
-  const double prepare_ms = ms_since(start);
-  if (request.inputs.empty()) return results;
-  if (options.on_sentence) {
-    request.on_sentence = [&](size_t j, const decoding::SequenceOutput& out) {
-      const auto& plan = plans[text_of[j]];
-      SentenceUpdate u;
-      u.text_index = text_of[j];
-      u.sentence_index = plan.whole() ? 0 : plan.span_of_piece(piece_of[j]);
-      u.sentence_count = plan.whole() ? 1 : plan.spans.size();
-      u.translation = engine::piece_text(m, out, options);
-      options.on_sentence(u);
-    };
-  }
-
+// A sync call's executor run: the calling thread waits for the model's executor.
+std::vector<TranslationResult> run_on_this_thread(const LoadedModel& m,
+                                                  engine::TranslationBatch& batch,
+                                                  const scheduling::RunRequest& request) {
+  if (request.inputs.empty()) return batch.results();
   scheduling::ExecutionStats stats;
   std::vector<decoding::SequenceOutput> outputs;
   try {
     outputs = m.executor->run(request, &stats);
   } catch (const Error& e) {
-    for (size_t i : planned) results[i] = error_result(e.code(), e.what());
-    return results;
+    return batch.fail(e.code(), e.what());
   } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug, not input
-    for (size_t i : planned) results[i] = error_result(StatusCode::kInternal, e.what());
-    return results;
+    return batch.fail(StatusCode::kInternal, e.what());
   }
-  const auto detok_start = clock_type::now();
-  std::vector<std::vector<const decoding::SequenceOutput*>> per_text(texts.size());
-  for (size_t j = 0; j < outputs.size(); ++j) per_text[text_of[j]].push_back(&outputs[j]);
-  for (size_t i : planned)
-    results[i] = engine::assemble_result(m, plans[i], texts[i], tgt_langs[i], per_text[i], options);
-  const double detok_ms = ms_since(detok_start);
-  for (size_t i : planned) {
-    auto& t = results[i].timings;
-    t.queue_ms = stats.queue_ms;
-    t.encode_ms = prepare_ms + stats.timings.encode_ms;
-    t.decode_ms = stats.timings.decode_ms + detok_ms;
-    t.total_ms = ms_since(start);
-  }
-  return results;
+  return batch.finish(std::move(outputs), stats);
 }
+
+// Everything an async request keeps until its result is published. Held by the runner's task,
+// then by the executor's completion (moved along, never copied: the model must not be released
+// on the executor's own thread), then by the continuation that publishes the result.
+struct AsyncCall {
+  std::shared_ptr<LoadedModel> model;
+  std::unique_ptr<engine::InFlight> in_flight;
+  std::shared_ptr<TranslationRequest::State> state;
+  std::unique_ptr<engine::TranslationBatch> batch;
+  engine::AsyncRunner* runner = nullptr;
+
+  // Publishes the result and closes the request (the model's slot is freed first, see
+  // InFlight::release).
+  void end(TranslationResult r) {
+    in_flight->release();
+    state->finish(std::move(r));
+    runner->request_ended();
+  }
+};
 
 clock_type::time_point deadline_of(const TranslationOptions& o, clock_type::time_point start) {
   if (o.timeout_ms < 0) throw Error(StatusCode::kInvalidArgument, "timeout_ms must be >= 0");
@@ -220,53 +182,74 @@ std::vector<TranslationResult> TranslatorEngine::translate_batch(
     if (clock_type::now() > deadline) return StatusCode::kTimeout;
     return StatusCode::kOk;
   };
-  return run_translation(*m, texts, src_langs, tgt_langs, options, params, stop, start);
+  engine::TranslationBatch batch(*m, texts, src_langs, tgt_langs, options, start);
+  return run_on_this_thread(*m, batch, batch.request(params, stop));
 }
 
 std::shared_ptr<TranslationRequest> TranslatorEngine::translate_async(
     const std::string& model, const std::string& text, const std::string& src_lang,
     const std::string& tgt_lang, const TranslationOptions& options, TranslationCallback callback) {
   const auto start = clock_type::now();
-  auto m = impl_->get(model);
-  const auto params =
-      engine::resolve_generation_params(options, m->generation_defaults, m->transformer->config());
-  auto state = std::make_shared<TranslationRequest::State>();
-  state->callback = std::move(callback);
-  state->deadline = deadline_of(options, start);
-  engine::AsyncRunner* runner = impl_->runner.get();
-  auto in_flight = std::make_shared<engine::InFlight>(m);
-  auto task = [m, in_flight, text, src_lang, tgt_lang, options, params, state, runner,
-               start](bool shutting_down) {
-    LoadedModel* loaded = m.get();
-    // The model's slot is freed before the result is published (see InFlight::release).
-    auto finish = [&in_flight, &state](TranslationResult r) {
-      in_flight->release();
-      state->finish(std::move(r));
-    };
-    auto stop = [state, runner, loaded] {
+  auto call = std::make_shared<AsyncCall>();
+  call->model = impl_->get(model);
+  const auto params = engine::resolve_generation_params(options, call->model->generation_defaults,
+                                                        call->model->transformer->config());
+  call->state = std::make_shared<TranslationRequest::State>();
+  call->state->callback = std::move(callback);
+  call->state->deadline = deadline_of(options, start);
+  call->runner = impl_->runner.get();
+  call->in_flight = std::make_unique<engine::InFlight>(call->model);
+  auto task = [call, text, src_lang, tgt_lang, options, params, start](bool shutting_down) mutable {
+    engine::AsyncRunner* runner = call->runner;
+    LoadedModel* loaded = call->model.get();
+    auto stop = [state = call->state, runner, loaded] {
       if (runner->shutting_down()) return StatusCode::kShutdown;
       if (state->cancelled.load() || loaded->cancel_all.load()) return StatusCode::kCancelled;
       if (clock_type::now() > state->deadline) return StatusCode::kTimeout;
       return StatusCode::kOk;
     };
-    if (shutting_down) return finish(error_result(StatusCode::kShutdown, "engine is shutting down"));
+    if (shutting_down) return call->end(error_result(StatusCode::kShutdown, "engine is shutting down"));
     if (const StatusCode early = stop(); early != StatusCode::kOk)
-      return finish(error_result(early, early == StatusCode::kCancelled ? "request cancelled"
-                                                                        : "request deadline passed"));
+      return call->end(error_result(early, early == StatusCode::kCancelled
+                                               ? "request cancelled"
+                                               : "request deadline passed"));
     try {
-      auto results = run_translation(*m, {text}, {src_lang}, {tgt_lang}, options, params, stop, start);
-      finish(std::move(results[0]));
+      call->batch = std::make_unique<engine::TranslationBatch>(
+          *loaded, std::vector<std::string>{text}, std::vector<std::string>{src_lang},
+          std::vector<std::string>{tgt_lang}, options, start);
+      auto request = call->batch->request(params, stop);
+      if (request.inputs.empty()) return call->end(call->batch->results()[0]);
+      // The executor's completion moves the call on to a continuation on this runner: the
+      // result is assembled and published there, not on the scheduler thread.
+      auto done = [call](scheduling::RunOutcome outcome) mutable {
+        engine::AsyncRunner* r = call->runner;
+        r->post([call = std::move(call), outcome = std::move(outcome)]() mutable {
+          try {
+            auto results = outcome.error == StatusCode::kOk
+                               ? call->batch->finish(std::move(outcome.outputs), outcome.stats)
+                               : call->batch->fail(outcome.error, outcome.message);
+            call->end(std::move(results[0]));
+          } catch (const std::exception& e) {
+            call->end(error_result(StatusCode::kInternal, e.what()));
+          }
+        });
+      };
+      if (loaded->executor->submit(request, std::move(done))) return;
+      call->end(run_on_this_thread(*loaded, *call->batch, request)[0]);
+    } catch (const Error& e) {
+      call->end(error_result(e.code(), e.what()));
     } catch (const std::exception& e) {
-      finish(error_result(StatusCode::kInternal, e.what()));
+      call->end(error_result(StatusCode::kInternal, e.what()));
     }
   };
   // The handle exists before the task is queued: once queued, the request must reach its
   // caller, so nothing that can fail may come after submit().
-  auto handle = std::make_shared<TranslationRequest>(state);
+  auto handle = std::make_shared<TranslationRequest>(call->state);
+  engine::AsyncRunner* runner = impl_->runner.get();
   if (!runner->submit(std::move(task)))
     throw Error(runner->shutting_down() ? StatusCode::kShutdown : StatusCode::kQueueFull,
                 runner->shutting_down() ? "engine is shutting down"
-                                        : "too many queued requests (max_queued_requests)");
+                                        : "too many open async requests (max_queued_requests)");
   return handle;
 }
 

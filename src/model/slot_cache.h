@@ -19,6 +19,14 @@ struct SlotLayer {
   torch::Tensor cross_k, cross_v;  // [rows, H, max_source, hd]
 };
 
+// A cache's sizes: rows × positions per row × source tokens per row.
+struct SlotShape {
+  int64_t rows = 0, max_length = 0, max_source = 0;
+  bool covers(const SlotShape& o) const {
+    return rows >= o.rows && max_length >= o.max_length && max_source >= o.max_source;
+  }
+};
+
 class SlotCache {
  public:
   std::vector<SlotLayer> layers;
@@ -29,6 +37,7 @@ class SlotCache {
   int64_t rows() const noexcept { return static_cast<int64_t>(length.size()); }
   int64_t max_length() const noexcept;   // positions per row
   int64_t max_source() const noexcept;   // source tokens per row
+  SlotShape shape() const noexcept { return {rows(), max_length(), max_source()}; }
 
   // Row `src`'s whole state (self and cross K/V, mask, lengths) into row `dst`.
   void copy_row(int64_t dst, int64_t src);

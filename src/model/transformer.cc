@@ -155,12 +155,11 @@ torch::Tensor Transformer::decode_step(DecoderState& state, const torch::Tensor&
   return vocabulary_logits(x.squeeze(1));
 }
 
-void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length,
-                                int64_t max_source, int64_t keep_rows) const {
-  const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
+std::optional<SlotShape> Transformer::slot_growth(const SlotCache& cache, int64_t rows,
+                                                  int64_t max_length, int64_t max_source) const {
   const int64_t old_rows = cache.rows();
   const int64_t old_len = cache.max_length(), old_src = cache.max_source();
-  if (rows <= old_rows && max_length <= old_len && max_source <= old_src) return;
+  if (rows <= old_rows && max_length <= old_len && max_source <= old_src) return std::nullopt;
   // Growing copies the whole cache (a long unit of work), so when it grows it keeps a few rows
   // free: the sentence that would trigger the next growth should not be an interactive one
   // arriving at a full batch.
@@ -172,30 +171,54 @@ void Transformer::reserve_slots(SlotCache& cache, int64_t rows, int64_t max_leng
     const int64_t geometric = (old * factor_num + factor_den - 1) / factor_den;
     return std::max(need, (geometric + 15) / 16 * 16);
   };
-  const int64_t new_rows = rows <= old_rows ? old_rows : std::max(rows + spare, 2 * old_rows);
-  const int64_t new_len = grown(max_length, old_len, 5, 4);
-  const int64_t new_src = grown(max_source, old_src, 5, 4);
+  SlotShape s;
+  s.rows = rows <= old_rows ? old_rows : std::max(rows + spare, 2 * old_rows);
+  s.max_length = grown(max_length, old_len, 5, 4);
+  s.max_source = grown(max_source, old_src, 5, 4);
+  return s;
+}
+
+SlotCache Transformer::allocate_slots(const SlotShape& shape) const {
+  const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
   const auto opts = positions_table_.options();
-  keep_rows = std::min(keep_rows, old_rows);
-  if (cache.layers.empty()) cache.layers.resize(weights_.decoder_layers.size());
-  auto grow = [&](torch::Tensor& t, int64_t len, int64_t old) {
-    auto fresh = torch::zeros({new_rows, H, len, hd}, opts);
-    if (t.defined() && keep_rows > 0)
-      fresh.narrow(0, 0, keep_rows).narrow(2, 0, old).copy_(t.narrow(0, 0, keep_rows));
-    t = fresh;
-  };
-  for (auto& l : cache.layers) {
-    grow(l.self_k, new_len, old_len);
-    grow(l.self_v, new_len, old_len);
-    grow(l.cross_k, new_src, old_src);
-    grow(l.cross_v, new_src, old_src);
+  SlotCache fresh;
+  fresh.layers.resize(weights_.decoder_layers.size());
+  for (auto& l : fresh.layers) {
+    // Zeroed, not empty: masked positions are still multiplied, and must hold finite values.
+    l.self_k = torch::zeros({shape.rows, H, shape.max_length, hd}, opts);
+    l.self_v = torch::zeros({shape.rows, H, shape.max_length, hd}, opts);
+    l.cross_k = torch::zeros({shape.rows, H, shape.max_source, hd}, opts);
+    l.cross_v = torch::zeros({shape.rows, H, shape.max_source, hd}, opts);
   }
-  auto mask = torch::full({new_rows, new_src}, mask_min_value(), opts);
-  if (cache.cross_mask.defined() && keep_rows > 0)
-    mask.narrow(0, 0, keep_rows).narrow(1, 0, old_src).copy_(cache.cross_mask.narrow(0, 0, keep_rows));
-  cache.cross_mask = mask;
-  cache.length.resize(static_cast<size_t>(new_rows), 0);
-  cache.source_length.resize(static_cast<size_t>(new_rows), 0);
+  fresh.cross_mask = torch::full({shape.rows, shape.max_source}, mask_min_value(), opts);
+  fresh.length.assign(static_cast<size_t>(shape.rows), 0);
+  fresh.source_length.assign(static_cast<size_t>(shape.rows), 0);
+  return fresh;
+}
+
+void Transformer::adopt_slots(SlotCache& cache, SlotCache fresh, int64_t keep_rows) const {
+  if (!fresh.shape().covers(cache.shape()))
+    throw Error(StatusCode::kInternal, "slot cache: new storage smaller than the cache");
+  keep_rows = std::min(keep_rows, cache.rows());
+  const int64_t old_len = cache.max_length(), old_src = cache.max_source();
+  if (keep_rows > 0) {
+    for (size_t i = 0; i < cache.layers.size(); ++i) {
+      auto& from = cache.layers[i];
+      auto& to = fresh.layers[i];
+      to.self_k.narrow(0, 0, keep_rows).narrow(2, 0, old_len).copy_(from.self_k.narrow(0, 0, keep_rows));
+      to.self_v.narrow(0, 0, keep_rows).narrow(2, 0, old_len).copy_(from.self_v.narrow(0, 0, keep_rows));
+      to.cross_k.narrow(0, 0, keep_rows).narrow(2, 0, old_src).copy_(from.cross_k.narrow(0, 0, keep_rows));
+      to.cross_v.narrow(0, 0, keep_rows).narrow(2, 0, old_src).copy_(from.cross_v.narrow(0, 0, keep_rows));
+    }
+    fresh.cross_mask.narrow(0, 0, keep_rows).narrow(1, 0, old_src)
+        .copy_(cache.cross_mask.narrow(0, 0, keep_rows));
+  }
+  // Lengths of every old row carry over (rows past keep_rows are free: their lengths are 0).
+  for (size_t r = 0; r < cache.length.size(); ++r) {
+    fresh.length[r] = cache.length[r];
+    fresh.source_length[r] = cache.source_length[r];
+  }
+  cache = std::move(fresh);
 }
 
 void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,

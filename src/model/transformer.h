@@ -59,10 +59,18 @@ class Transformer {
   torch::Tensor decode_step(DecoderState& state, const torch::Tensor& tokens) const;
 
   // Continuous batching over a SlotCache (slot_cache.h).
-  // Grows `cache` to at least `rows` rows × `max_length` positions × `max_source` source tokens;
-  // rows [0, keep_rows) keep their state. Never shrinks.
-  void reserve_slots(SlotCache& cache, int64_t rows, int64_t max_length, int64_t max_source,
-                     int64_t keep_rows) const;
+  // A cache grows in three parts, so that the costly middle one can run on another thread:
+  // the sizes `cache` must grow to for at least `rows` rows × `max_length` positions ×
+  // `max_source` source tokens (with spare rows and geometric steps; nothing when it already
+  // holds them; it never shrinks), …
+  std::optional<SlotShape> slot_growth(const SlotCache& cache, int64_t rows, int64_t max_length,
+                                       int64_t max_source) const;
+  // … fresh zeroed storage of that shape (hundreds of MB for 64 long rows; it touches no
+  // existing cache, so a scheduler can run it on another thread while it goes on serving), …
+  SlotCache allocate_slots(const SlotShape& shape) const;
+  // … and the move: rows [0, keep_rows) of `cache` are copied into `fresh` (which must hold at
+  // least the cache's sizes), which becomes the cache.
+  void adopt_slots(SlotCache& cache, SlotCache fresh, int64_t keep_rows) const;
   // Slot slots[j] starts a new sequence over encoder row encoder_rows[j]: its cross-attention
   // K/V are computed once here, its decoder length becomes 0.
   void fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,

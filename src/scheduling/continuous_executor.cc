@@ -19,7 +19,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -61,7 +63,8 @@ struct Job {
   StatusCode error = StatusCode::kOk;
   std::string message;
   bool finished = false;
-  std::condition_variable done;
+  std::condition_variable done;  // run(): the caller waits on this
+  RunDone on_end;                // submit(): called instead, once
 };
 
 struct Pending {
@@ -106,32 +109,62 @@ class ContinuousExecutor final : public Executor {
 
   std::vector<decoding::SequenceOutput> run(const RunRequest& request,
                                             ExecutionStats* stats) override {
-    const auto& inputs = request.inputs;
-    const auto& params = request.params;
-    if (inputs.empty()) return {};
-    auto job = std::make_shared<Job>();
-    job->outputs.resize(inputs.size());
-    job->remaining = inputs.size();
-    job->stop = request.stop;
-    job->on_sentence = request.on_sentence;
-    job->enqueued = clock_type::now();
-    const int tier = tier_of(request.priority);
-    // A sentence whose rows could never fit max_batch_tokens is refused, not run over budget.
-    const int64_t rows = decoding::BatchDecoder::rows_for(params);
-    for (const auto& in : inputs) {
-      const int64_t cost = rows * (static_cast<int64_t>(in.source_ids.size()) + params.max_length);
+    if (request.inputs.empty()) return {};
+    auto job = make_job(request);
+    std::unique_lock<std::mutex> lock(mutex_);
+    enqueue_locked(job, request);
+    job->done.wait(lock, [&] { return job->finished; });
+    if (job->error != StatusCode::kOk) throw Error(job->error, job->message);
+    if (stats) *stats = job_stats(*job);
+    return std::move(job->outputs);
+  }
+
+  bool submit(RunRequest request, RunDone done) override {
+    auto job = make_job(request);
+    if (request.inputs.empty()) {
+      done(RunOutcome{});
+      return true;
+    }
+    job->on_end = std::move(done);
+    std::lock_guard<std::mutex> lock(mutex_);
+    enqueue_locked(job, request);
+    return true;
+  }
+
+ private:
+  // A sentence whose rows could never fit max_batch_tokens is refused, not run over budget.
+  std::shared_ptr<Job> make_job(const RunRequest& request) const {
+    const int64_t rows = decoding::BatchDecoder::rows_for(request.params);
+    for (const auto& in : request.inputs) {
+      const int64_t cost =
+          rows * (static_cast<int64_t>(in.source_ids.size()) + request.params.max_length);
       if (cost > options_.max_batch_tokens)
         throw Error(StatusCode::kInputTooLong,
                     fmt::format("a sentence needs {} batch tokens ({} rows × ({} source + {} "
                                 "decode)), more than max_batch_tokens {}", cost, rows,
-                                in.source_ids.size(), params.max_length, options_.max_batch_tokens));
+                                in.source_ids.size(), request.params.max_length,
+                                options_.max_batch_tokens));
     }
-    std::unique_lock<std::mutex> lock(mutex_);
+    auto job = std::make_shared<Job>();
+    job->outputs.resize(request.inputs.size());
+    job->remaining = request.inputs.size();
+    job->stop = request.stop;
+    job->on_sentence = request.on_sentence;
+    job->enqueued = clock_type::now();
+    return job;
+  }
+
+  // --- under mutex_ -------------------------------------------------------------------------
+
+  void enqueue_locked(const std::shared_ptr<Job>& job, const RunRequest& request) {
+    const auto& inputs = request.inputs;
     if (shutdown_) throw Error(StatusCode::kShutdown, "model is being unloaded");
     if (queued_ + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
       throw Error(StatusCode::kQueueFull,
                   fmt::format("{} sentences are waiting for this model (max_queued_sentences {})",
                               queued_, options_.max_queued_sentences));
+    const int tier = tier_of(request.priority);
+    const int64_t rows = decoding::BatchDecoder::rows_for(request.params);
     for (size_t i = 0; i < inputs.size(); ++i) {
       Pending p;
       p.id = next_id_++;
@@ -139,29 +172,48 @@ class ContinuousExecutor final : public Executor {
       p.index = i;
       p.tier = tier;
       p.input = inputs[i];
-      p.params = params;
+      p.params = request.params;
       p.enqueued = job->enqueued;
-      p.cost = rows * (static_cast<int64_t>(inputs[i].source_ids.size()) + params.max_length);
+      p.cost = rows * (static_cast<int64_t>(inputs[i].source_ids.size()) + request.params.max_length);
       queues_[tier].push_back(std::move(p));
     }
     queued_ += static_cast<int64_t>(inputs.size());
     interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
     wake_.notify_all();
-    job->done.wait(lock, [&] { return job->finished; });
-    counters_.add_request();
-    if (job->error != StatusCode::kOk) throw Error(job->error, job->message);
-    if (stats) {
-      const auto admitted = job->first_admitted.value_or(job->enqueued);
-      stats->queue_ms = ms_between(job->enqueued, admitted);
-      stats->timings.encode_ms = job->encode_ms;
-      stats->timings.decode_ms =
-          std::max(0.0, ms_between(admitted, clock_type::now()) - job->encode_ms);
-    }
-    return std::move(job->outputs);
   }
 
- private:
-  // --- under mutex_ -------------------------------------------------------------------------
+  ExecutionStats job_stats(const Job& job) const {
+    ExecutionStats stats;
+    const auto admitted = job.first_admitted.value_or(job.enqueued);
+    stats.queue_ms = ms_between(job.enqueued, admitted);
+    stats.timings.encode_ms = job.encode_ms;
+    stats.timings.decode_ms = std::max(0.0, ms_between(admitted, clock_type::now()) - job.encode_ms);
+    return stats;
+  }
+
+  // The one place a job ends (finished or failed): its caller wakes, or its `done` runs. The
+  // job's callbacks are dropped here, so whatever they hold is released exactly now.
+  void end_locked(const std::shared_ptr<Job>& job) {
+    job->finished = true;
+    counters_.add_request();
+    job->stop = nullptr;
+    job->on_sentence = nullptr;
+    if (!job->on_end) {
+      job->done.notify_all();
+      return;
+    }
+    RunOutcome outcome;
+    outcome.error = job->error;
+    outcome.message = job->message;
+    if (job->error == StatusCode::kOk) {
+      outcome.outputs = std::move(job->outputs);
+      outcome.stats = job_stats(*job);
+    }
+    RunDone done = std::move(job->on_end);
+    job->on_end = nullptr;
+    done(std::move(outcome));
+  }
+
 
   // Ends a job with an error; its sentences still queued are dropped here, live ones by the
   // caller (the loop owns the decoder).
@@ -169,7 +221,6 @@ class ContinuousExecutor final : public Executor {
     if (job->finished) return;
     job->error = code;
     job->message = message;
-    job->finished = true;
     for (auto& q : queues_) {
       const auto before = q.size();
       q.erase(std::remove_if(q.begin(), q.end(), [&](const Pending& p) { return p.job == job; }),
@@ -177,7 +228,7 @@ class ContinuousExecutor final : public Executor {
       queued_ -= static_cast<int64_t>(before - q.size());
     }
     interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
-    job->done.notify_all();
+    end_locked(job);
   }
 
   // The queue whose head goes next: lowest class after aging, then the earliest arrival.
@@ -295,7 +346,10 @@ class ContinuousExecutor final : public Executor {
         encoded = run_encoder_unit(decoder, encoding, true);
         if (!encoded) max_tier = 2;
       }
-      if (decoder.rows_up_to(max_tier) == 0) continue;
+      if (decoder.rows_up_to(max_tier) == 0) {
+        if (!encoded) wait_for_storage();
+        continue;
+      }
       ++steps;
       // A step abandoned for a waiting interactive sentence that then could not be admitted
       // (budgets) is not abandoned again: it would never end.
@@ -322,6 +376,7 @@ class ContinuousExecutor final : public Executor {
         fail_all_live(decoder, e);
       }
     }
+    growth_.reset();  // waits for a helper thread still allocating
     // Shutdown: every request still here ends with kShutdown.
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [id, l] : live_) fail_locked(l.job, StatusCode::kShutdown, "model is being unloaded");
@@ -448,9 +503,17 @@ class ContinuousExecutor final : public Executor {
                        return all_ended;
                      }), encoding.end());
     }
+    // Jobs whose encoder is done wait for cache storage being allocated (admit_encoded); the
+    // first that can join now does, as this unit. Meanwhile the other jobs go on encoding.
+    for (auto it = encoding.begin(); it != encoding.end(); ++it) {
+      if (!it->job->done() || (it->job->tier() == 2 && !bulk_allowed)) continue;
+      if (!admit_encoded(decoder, *it)) continue;
+      encoding.erase(it);
+      return true;
+    }
     auto best = encoding.end();
     for (auto it = encoding.begin(); it != encoding.end(); ++it) {
-      if (it->job->tier() == 2 && !bulk_allowed) continue;
+      if (it->job->done() || (it->job->tier() == 2 && !bulk_allowed)) continue;
       if (best == encoding.end() || it->job->tier() < best->job->tier()) best = it;
     }
     if (best == encoding.end()) return false;
@@ -470,12 +533,53 @@ class ContinuousExecutor final : public Executor {
       note_unit(ms, "encoder layer", static_cast<int64_t>(best->pending.size()));
       counters_.add_busy(ms);
     } while (best->job->tier() == 0 && !best->job->done());
-    if (best->job->done()) {
-      Encoding e = std::move(*best);
-      encoding.erase(best);
-      admit_encoded(decoder, e);
-    }
+    if (best->job->done() && admit_encoded(decoder, *best)) encoding.erase(best);
     return true;
+  }
+
+  // Whether the cache can take a finished encoder job now. Growing it for a batch of long
+  // sentences means allocating hundreds of MB (~0.5 s), far longer than any unit of work: that
+  // allocation runs on a helper thread while the loop goes on, and the job joins once it is
+  // ready. An interactive job does not wait: the cache grows now, by what it alone needs.
+  bool cache_ready_for(decoding::BatchDecoder& decoder, const Encoding& e,
+                       const decoding::CacheCapacity& expected) {
+    const auto& items = e.job->items();
+    const auto enc = e.job->result();
+    auto need = decoder.growth_for(items, enc, expected);
+    if (!need) return true;
+    if (growth_ && growth_->storage.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      auto storage = growth_->storage.get();  // rethrows an allocation failure
+      growth_.reset();
+      const auto t0 = clock_type::now();
+      if (decoder.adopt_storage(std::move(storage))) {
+        const double ms = ms_between(t0, clock_type::now());
+        note_unit(ms, "cache move to new storage", decoder.rows());
+        counters_.add_busy(ms);
+        growths_on_helper_.fetch_add(1, std::memory_order_relaxed);
+        cache_slots_.store(decoder.cache_shape().rows, std::memory_order_relaxed);
+      }
+      need = decoder.growth_for(items, enc, expected);
+      if (!need) return true;
+    }
+    if (e.job->tier() == 0) return true;
+    if (!growth_) {
+      growth_.emplace();
+      growth_->shape = *need;
+      growth_->storage = std::async(std::launch::async, [model = model_, shape = *need] {
+        c10::InferenceMode guard;
+        at::set_num_threads(1);  // zeroing memory: one thread, the loop keeps the others
+        return model->allocate_slots(shape);
+      });
+      log::debug("continuous: allocating cache storage for {} rows × {} positions × {} source "
+                 "tokens on a helper thread", need->rows, need->max_length, need->max_source);
+    }
+    return false;
+  }
+
+  // While a job waits for cache storage and nothing else can run, the loop waits here (briefly,
+  // so arrivals are still seen within a millisecond).
+  void wait_for_storage() {
+    if (growth_) growth_->storage.wait_for(std::chrono::milliseconds(1));
   }
 
   // What the cache should hold for the work already known: the live rows plus every waiting
@@ -509,8 +613,19 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
-  // A finished encoder job's sentences (those whose requests are still on) join the decoder.
-  void admit_encoded(decoding::BatchDecoder& decoder, Encoding& e) {
+  // A finished encoder job's sentences (those whose requests are still on) join the decoder;
+  // false when the job must wait for cache storage (it stays in `encoding`), true when it has
+  // joined or failed.
+  bool admit_encoded(decoding::BatchDecoder& decoder, Encoding& e) {
+    const auto expected =
+        e.job->tier() == 0 ? decoding::CacheCapacity() : expected_capacity(decoder);
+    try {
+      if (!cache_ready_for(decoder, e, expected)) return false;
+    } catch (const std::exception& ex) {
+      growth_.reset();
+      fail_encoding(e, ex);
+      return true;
+    }
     std::vector<decoding::Admission> items;
     std::vector<int64_t> rows;
     std::vector<Pending> joining;
@@ -528,11 +643,16 @@ class ContinuousExecutor final : public Executor {
         joining.push_back(std::move(p));
       }
     }
-    if (joining.empty()) return;
+    if (joining.empty()) return true;
     const auto t0 = clock_type::now();
+    const auto shape_before = decoder.cache_shape();
     std::vector<decoding::Finished> done;
     try {
-      decoder.admit_encoded(items, e.job->result(), rows, &done, expected_capacity(decoder));
+      decoder.admit_encoded(items, e.job->result(), rows, &done, expected);
+      if (!shape_before.covers(decoder.cache_shape())) {
+        growths_inline_.fetch_add(1, std::memory_order_relaxed);
+        cache_slots_.store(decoder.cache_shape().rows, std::memory_order_relaxed);
+      }
     } catch (const std::exception& ex) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : joining) {
@@ -540,7 +660,7 @@ class ContinuousExecutor final : public Executor {
         live_cost_ -= p.cost;
         fail_locked(p.job, StatusCode::kInternal, ex.what());
       }
-      return;
+      return true;
     }
     const double ms = ms_between(t0, clock_type::now());
     note_unit(ms, "join (cross K/V, slots)", static_cast<int64_t>(joining.size()));
@@ -556,6 +676,7 @@ class ContinuousExecutor final : public Executor {
     log::debug("continuous: admitted {} sentences (encoder {:.3f} ms, join {:.3f} ms; {} live)",
                joining.size(), e.ms, ms, decoder.sentences());
     deliver(std::move(done));
+    return true;
   }
 
   void deliver(std::vector<decoding::Finished> finished) {
@@ -588,10 +709,7 @@ class ContinuousExecutor final : public Executor {
       live_cost_ -= it->second.cost;
       job->outputs[it->second.index] = std::move(f.output);
       live_.erase(it);
-      if (!job->finished && --job->remaining == 0) {
-        job->finished = true;
-        job->done.notify_all();
-      }
+      if (!job->finished && --job->remaining == 0) end_locked(job);
     }
   }
 
@@ -619,6 +737,9 @@ class ContinuousExecutor final : public Executor {
     j["steps_by_rows"] = hist;
     j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
     j["preempted_steps"] = preempted_steps_.load();
+    j["cache_slots"] = cache_slots_.load();
+    j["cache_growths"] = {{"on_helper_thread", growths_on_helper_.load()},
+                          {"inline", growths_inline_.load()}};
     {
       std::lock_guard<std::mutex> lock(longest_unit_mutex_);
       j["longest_unit"] = longest_unit_what_;
@@ -672,8 +793,17 @@ class ContinuousExecutor final : public Executor {
   // step, which abandons itself between layers when this becomes non-zero.
   std::atomic<int64_t> interactive_waiting_{0};
   std::atomic<int64_t> preempted_steps_{0};
+  // KV-cache growths: allocated on a helper thread while the loop went on, or inline (an
+  // interactive job's small growth); and the cache's rows now.
+  std::atomic<int64_t> growths_on_helper_{0}, growths_inline_{0}, cache_slots_{0};
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
+  // Cache storage being allocated on a helper thread (the loop thread's own state).
+  struct Growth {
+    model::SlotShape shape;
+    std::future<model::SlotCache> storage;
+  };
+  std::optional<Growth> growth_;
   std::thread thread_;
 };
 

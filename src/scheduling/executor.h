@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "decoding/generate.h"
 #include "model/transformer.h"
 #include "tolk/options.h"
+#include "tolk/status.h"
 
 namespace tolk::scheduling {
 
@@ -41,12 +43,32 @@ inline void stream_all(const RunRequest& request,
   for (size_t i = 0; i < outputs.size(); ++i) request.on_sentence(i, outputs[i]);
 }
 
+// How a request handed over with Executor::submit() ended: its outputs, or the error.
+struct RunOutcome {
+  std::vector<decoding::SequenceOutput> outputs;
+  ExecutionStats stats;
+  StatusCode error = StatusCode::kOk;
+  std::string message;
+};
+using RunDone = std::function<void(RunOutcome)>;
+
 class Executor {
  public:
   virtual ~Executor() = default;
   // Blocks until every sentence is decoded. Thread-safe. Throws tolk::Error.
   virtual std::vector<decoding::SequenceOutput> run(const RunRequest& request,
                                                     ExecutionStats* stats) = 0;
+  // Hands a request over without blocking the calling thread, so an async request does not
+  // hold an engine thread while its sentences wait in a batch. `done` is called exactly once,
+  // on an executor thread, when the request ends; it must return quickly (it may run on the
+  // scheduler thread) and must not drop the last reference to the model. Returns false, keeping
+  // nothing, where requests need a thread of their own to run on (exclusive): the caller then
+  // calls run(). Throws tolk::Error for a request refused at once (queue full, too long).
+  virtual bool submit(RunRequest request, RunDone done) {
+    (void)request;
+    (void)done;
+    return false;
+  }
   // Live state for engine.stats(): queue lengths, batch occupancy, throughput.
   virtual nlohmann::json stats() const = 0;
 };

@@ -10,6 +10,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "scheduling/executor.h"
@@ -39,18 +40,25 @@ class PoolExecutor final : public Executor {
 
   std::vector<decoding::SequenceOutput> run(const RunRequest& request,
                                             ExecutionStats* stats) override {
-    Job job{&request, stats, std::chrono::steady_clock::now(), {}};
-    auto done = job.promise.get_future();
-    {
-      std::lock_guard<std::mutex> guard(mutex_);
-      if (stopping_) throw Error(StatusCode::kShutdown, "model is being unloaded");
-      queue_.push_back(&job);
-    }
-    cv_.notify_one();
+    auto job = std::make_shared<Job>();
+    job->request = &request;
+    job->stats = stats;
+    auto done = job->promise.get_future();
+    enqueue(job);
     Outcome outcome = done.get();
     if (outcome.code != StatusCode::kOk) throw Error(outcome.code, outcome.message);
     stream_all(request, outcome.outputs);
     return std::move(outcome.outputs);
+  }
+
+  bool submit(RunRequest request, RunDone done) override {
+    auto job = std::make_shared<Job>();
+    job->owned = std::move(request);
+    job->request = &*job->owned;
+    job->stats = &job->owned_stats;
+    job->on_end = std::move(done);
+    enqueue(job);
+    return true;
   }
 
   nlohmann::json stats() const override {
@@ -71,17 +79,52 @@ class PoolExecutor final : public Executor {
     StatusCode code = StatusCode::kOk;
     std::string message;
   };
+  // run() keeps its request on the caller's stack and waits on the promise; submit() hands
+  // the request over (`owned`) and gets `on_end` called on the worker instead.
   struct Job {
-    const RunRequest* request;
-    ExecutionStats* stats;
-    std::chrono::steady_clock::time_point queued;
+    const RunRequest* request = nullptr;
+    ExecutionStats* stats = nullptr;
+    std::chrono::steady_clock::time_point queued = std::chrono::steady_clock::now();
     std::promise<Outcome> promise;
+    std::optional<RunRequest> owned;
+    ExecutionStats owned_stats;
+    RunDone on_end;
   };
+
+  void enqueue(std::shared_ptr<Job> job) {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      if (stopping_) throw Error(StatusCode::kShutdown, "model is being unloaded");
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+  static void finish(Job& job, Outcome outcome) {
+    if (!job.on_end) {
+      job.promise.set_value(std::move(outcome));
+      return;
+    }
+    if (outcome.code == StatusCode::kOk) {
+      try {
+        stream_all(*job.request, outcome.outputs);
+      } catch (...) {  // a throwing callback must not take a worker down
+      }
+    }
+    RunOutcome end;
+    end.outputs = std::move(outcome.outputs);
+    end.stats = job.owned_stats;
+    end.error = outcome.code;
+    end.message = std::move(outcome.message);
+    RunDone done = std::move(job.on_end);
+    job.on_end = nullptr;
+    done(std::move(end));
+  }
 
   void loop(int threads) {
     if (threads > 0) at::set_num_threads(threads);
     for (;;) {
-      Job* job = nullptr;
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -91,30 +134,31 @@ class PoolExecutor final : public Executor {
       }
       const double wait_ms = std::chrono::duration<double, std::milli>(
                                  std::chrono::steady_clock::now() - job->queued).count();
+      Outcome outcome;
       try {
         decoding::GenerationTimings timings;
         const RunRequest& r = *job->request;
-        auto out = decoding::generate(*model_, r.inputs, r.params, &timings, r.stop);
-        counters_.add_request(out, timings.encode_ms + timings.decode_ms);
+        outcome.outputs = decoding::generate(*model_, r.inputs, r.params, &timings, r.stop);
+        counters_.add_request(outcome.outputs, timings.encode_ms + timings.decode_ms);
         if (job->stats) {
           job->stats->queue_ms = wait_ms;
           job->stats->timings = timings;
         }
-        job->promise.set_value(Outcome{std::move(out), StatusCode::kOk, {}});
       } catch (const Error& e) {
-        job->promise.set_value(Outcome{{}, e.code(), e.what()});
+        outcome = Outcome{{}, e.code(), e.what()};
       } catch (const std::exception& e) {  // LibTorch's c10::Error and the like: a bug
-        job->promise.set_value(Outcome{{}, StatusCode::kInternal, e.what()});
+        outcome = Outcome{{}, StatusCode::kInternal, e.what()};
       } catch (...) {
-        job->promise.set_value(Outcome{{}, StatusCode::kInternal, "unknown exception in a worker"});
+        outcome = Outcome{{}, StatusCode::kInternal, "unknown exception in a worker"};
       }
+      finish(*job, std::move(outcome));
     }
   }
 
   std::shared_ptr<const model::Transformer> model_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<Job*> queue_;
+  std::deque<std::shared_ptr<Job>> queue_;
   ExecutorCounters counters_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "../support/reference_data.h"
 #include "tolk/engine.h"
 
@@ -162,4 +164,39 @@ TEST_CASE("pool mode: 4 workers over one copy give the sequential ids", "[engine
   bad.workers = 0;
   CHECK_THROWS_AS(engine.load_model("bad", test::dev_dir(), bad), Error);
   engine.unload_model("pool");  // joins its workers
+}
+
+TEST_CASE("async requests hold no engine thread while they decode", "[engine][async][continuous][pool]") {
+  // One async thread. If a request held it while decoding, the requests would run one after
+  // the other and every continuous decoder step would have one row; handed over to the model,
+  // they batch together.
+  EngineOptions eo;
+  eo.async_threads = 1;
+  TranslatorEngine engine(eo);
+  engine.load_model("cont", test::dev_dir());
+  ModelOptions pool;
+  pool.mode = ExecutionMode::kPool;
+  pool.workers = 2;
+  engine.load_model("pool", test::dev_dir(), pool);
+  TranslationOptions forced;
+  forced.max_new_tokens = 100;
+  forced.min_new_tokens = 100;
+  const auto want = engine.translate_sync("cont", text_of("short"), "eng_Latn", "fra_Latn", forced).ids;
+  for (const std::string model : {"cont", "pool"}) {
+    INFO(model);
+    std::vector<std::shared_ptr<TranslationRequest>> requests;
+    for (int i = 0; i < 6; ++i)
+      requests.push_back(engine.translate_async(model, text_of("short"), "eng_Latn", "fra_Latn", forced));
+    for (auto& r : requests) {
+      auto result = r->take_result();
+      CHECK(result.ok());
+      CHECK(result.ids == want);
+    }
+  }
+  const auto stats = nlohmann::json::parse(engine.stats());
+  const auto& steps = stats["models"]["cont"]["steps_by_rows"];
+  bool batched = false;
+  for (const auto& [rows, count] : steps.items()) batched = batched || rows != "<=1";
+  INFO(steps.dump());
+  CHECK(batched);
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -111,9 +112,10 @@ TEST_CASE("continuous: an interactive request overtakes a running bulk one", "[s
 
 TEST_CASE("continuous: cancels, timeouts, queue-full and unload end requests exactly once", "[scheduling][continuous]") {
   EngineOptions eo;
-  // 4 threads: requests 0–3 run (and batch) while the rest wait for a thread, so cancelling 4
-  // and 8 right after submission always catches them waiting, whatever the machine's speed.
-  eo.async_threads = 4;
+  // One thread that prepares the requests one by one (none holds it while it decodes): the
+  // cancels of 0, 4 and 8 come right after the last submission, microseconds later, while each
+  // still has 200 forced tokens with beam 4 to decode (or has not reached the model yet).
+  eo.async_threads = 1;
   TranslatorEngine engine(eo);
   ModelOptions small = mode(ExecutionMode::kContinuous);
   small.max_queued_sentences = 4;
@@ -192,4 +194,31 @@ TEST_CASE("continuous: a sentence that can never fit max_batch_tokens is refused
   }
   const auto again = engine.translate_sync("m", c["src_text"], "eng_Latn", "fra_Latn", opts(1, Priority::kNormal));
   CHECK(again.ids == fits.ids);
+}
+
+TEST_CASE("continuous: the cache grows for queued work on a helper thread, and answers stay the same", "[scheduling][continuous]") {
+  TranslatorEngine engine;
+  engine.load_model("exclusive", test::dev_dir(), mode(ExecutionMode::kExclusive));
+  engine.load_model("continuous", test::dev_dir(), mode(ExecutionMode::kContinuous));
+  const auto& c = case_of("long");
+  TranslationOptions beam = opts(4, Priority::kBulk);
+  const auto want = engine.translate_sync("exclusive", c["src_text"], "eng_Latn", "fra_Latn", beam).ids;
+  // 24 sentences × 4 beams: more rows than the empty cache holds, so a non-interactive growth
+  // (allocated off the scheduler thread, the join waits for it) must happen; an interactive
+  // request in the middle grows the cache inline if it needs to.
+  std::vector<std::string> texts(24, c["src_text"]);
+  auto bulk = std::async(std::launch::async, [&] {
+    return engine.translate_batch("continuous", texts, "eng_Latn", "fra_Latn", beam);
+  });
+  const auto quick = engine.translate_sync("continuous", c["src_text"], "eng_Latn", "fra_Latn",
+                                           opts(4, Priority::kInteractive));
+  CHECK(quick.ids == want);
+  for (const auto& r : bulk.get()) {
+    CHECK(r.ok());
+    CHECK(r.ids == want);
+  }
+  const auto stats = nlohmann::json::parse(engine.stats())["models"]["continuous"];
+  INFO(stats.dump());
+  CHECK(stats["cache_growths"]["on_helper_thread"].get<int64_t>() >= 1);
+  CHECK(stats["cache_slots"].get<int64_t>() >= 24 * 4);
 }
