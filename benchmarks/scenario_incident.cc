@@ -403,6 +403,12 @@ Workload plan_workload(TranslatorEngine& engine, const Params& p) {
 
 // ---- one mode -----------------------------------------------------------------------------
 
+// "engine queue 2.1 + encode 9.3 + decode 80.2 = 91.6 ms": where a request's time went.
+std::string phases(const TranslationTimings& t) {
+  return fmt::format("engine queue {:.1f} + encode {:.1f} + decode {:.1f} = {:.1f} ms", t.queue_ms,
+                     t.encode_ms, t.decode_ms, t.total_ms);
+}
+
 ModelOptions model_options(const Params& p, const std::string& mode, Row& row) {
   ModelOptions mo;
   mo.sentence_splitting = SentenceSplitting::kOff;  // one text = one sentence, as calibrated
@@ -501,11 +507,13 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
     std::vector<double> short_generated, long_generated;
     std::vector<double> engine_long_source, engine_short_source;  // TranslationResult::source_tokens
     std::mutex short_mutex;  // shorts may run on several threads at once (--shorts-per-long)
-    auto run_short = [&](double* queue_ms) {
+    // The engine's own account of a short request (queue, encode, decode) beside the time the
+    // caller saw, so that a slow one says where its time went.
+    auto run_short = [&](TranslationTimings* timings) {
       const auto s0 = Clock::now();
       TranslationResult r = engine.translate_sync("bench", w.short_text, p.src_lang, p.tgt_lang, short_opts);
       const double ms = ms_since(s0);
-      if (queue_ms) *queue_ms = r.timings.queue_ms;
+      if (timings) *timings = r.timings;
       std::lock_guard<std::mutex> guard(short_mutex);
       short_generated.push_back(generated(r));
       if (engine_short_source.empty()) engine_short_source.push_back(static_cast<double>(r.source_tokens));
@@ -537,15 +545,18 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
 
     stage = "short alone";
     std::vector<double> short_alone, short_alone_queue;
+    std::vector<TranslationTimings> alone_timings;
     for (int64_t i = 0; i < p.idle_runs; ++i) {
-      double q = 0;
-      short_alone.push_back(run_short(&q));
-      short_alone_queue.push_back(q);
+      TranslationTimings t;
+      short_alone.push_back(run_short(&t));
+      short_alone_queue.push_back(t.queue_ms);
+      alone_timings.push_back(t);
     }
     row.vec["short_alone_ms"] = short_alone;
     row.vec["short_alone_queue_ms"] = short_alone_queue;
     const double short_idle = median(short_alone);
-    say(fmt::format("short alone: median {:.1f} ms over {} runs", short_idle, short_alone.size()));
+    say(fmt::format("short alone: median {:.1f} ms over {} runs{}", short_idle, short_alone.size(),
+                    alone_timings.empty() ? std::string() : fmt::format(" (first: {})", phases(alone_timings[0]))));
 
     stage = "long alone";
     std::vector<double> long_alone;
@@ -578,7 +589,8 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
       // Each short request on its own thread, sent at its own offset: they may overlap.
       struct ShortRun {
         bool overlap = false, before_long_end = false;
-        double q = 0, ms = 0;
+        double ms = 0;
+        TranslationTimings t;
         std::exception_ptr error;
       };
       std::vector<ShortRun> shorts(offset.size());
@@ -589,7 +601,7 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
           ShortRun& sr = shorts[i];
           sr.overlap = !long_finished.load();
           try {
-            sr.ms = run_short(&sr.q);
+            sr.ms = run_short(&sr.t);
           } catch (...) {
             sr.error = std::current_exception();
           }
@@ -603,13 +615,12 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
         if (sr.error) std::rethrow_exception(sr.error);
         offsets.push_back(static_cast<double>(offset[i]));
         short_load.push_back(sr.ms);
-        short_queue.push_back(sr.q);
+        short_queue.push_back(sr.t.queue_ms);
         overlapped.push_back(sr.overlap ? 1 : 0);
         short_first.push_back(sr.overlap && sr.before_long_end ? 1 : 0);
-        say(fmt::format("rep {}/{} short {}/{}: sent at +{} ms{}: {:.1f} ms (engine queue {:.1f} "
-                        "ms, {:.2f}x idle)",
+        say(fmt::format("rep {}/{} short {}/{}: sent at +{} ms{}: {:.1f} ms ({}; {:.2f}x idle)",
                         rep + 1, p.repeats, i + 1, shorts.size(), offset[i],
-                        sr.overlap ? "" : " (after the long one ended)", sr.ms, sr.q,
+                        sr.overlap ? "" : " (after the long one ended)", sr.ms, phases(sr.t),
                         sr.ms / short_idle));
       }
       long_load.push_back(long_ms);
@@ -662,6 +673,9 @@ struct Summary {
   double r_short_p50 = kNaN, r_short_p95 = kNaN, r_long = kNaN;
   double longest_extra_wait = kNaN, max_engine_queue = kNaN;
   double engine_longest_unit = kNaN;  // stats() "longest_unit_ms", over the whole mode's run
+  // stats() "longest_unit_an_interactive_waited_for_ms": the longest unit that ended while an
+  // interactive sentence waited (continuous mode only)
+  double engine_blocking_unit = kNaN;
   int overlapped = 0, samples = 0, short_first = 0;
 };
 
@@ -692,6 +706,8 @@ Summary summarize(const Row& r) {
   s.longest_extra_wait = s.short_max - s.short_alone;
   s.max_engine_queue = max_of(under_queue);
   s.engine_longest_unit = stats_number(r.text("engine_stats"), "longest_unit_ms");
+  s.engine_blocking_unit =
+      stats_number(r.text("engine_stats"), "longest_unit_an_interactive_waited_for_ms");
   return s;
 }
 
@@ -717,9 +733,9 @@ std::string render_table(const Params& p, const std::vector<Row>& rows) {
                      "long time under load <= {:.1f}x alone\n\n",
                      kGoalShortRatio, kGoalLongRatio);
   const std::string header = fmt::format(
-      "{:<11}| {:<17}| {:<17}| {:<17}| {:>6} | {:>7} | {:>21} | {:>16}\n", "mode", "short p50 ratio",
-      "short p95 ratio", "long ratio", "RSS MB", "peak MB", "longest extra wait ms",
-      "engine longest unit ms");
+      "{:<11}| {:<17}| {:<17}| {:<17}| {:>6} | {:>7} | {:>21} | {:>16} | {:>24}\n", "mode",
+      "short p50 ratio", "short p95 ratio", "long ratio", "RSS MB", "peak MB",
+      "longest extra wait ms", "engine longest unit ms", "unit an arrival waited ms");
   out += header;
   out += std::string(header.size() - 1, '-') + "\n";
   for (const auto& r : rows) {
@@ -730,14 +746,15 @@ std::string render_table(const Params& p, const std::vector<Row>& rows) {
     }
     const Summary s = summarize(r);
     const bool judge = mode == "continuous";
-    out += fmt::format("{:<11}| {:<17}| {:<17}| {:<17}| {:>6} | {:>7} | {:>21} | {:>16}\n", mode,
+    out += fmt::format("{:<11}| {:<17}| {:<17}| {:<17}| {:>6} | {:>7} | {:>21} | {:>16} | {:>24}\n", mode,
                        ratio_cell(s.r_short_p50, kGoalShortRatio, judge),
                        ratio_cell(s.r_short_p95, kGoalShortRatio, judge),
                        ratio_cell(s.r_long, kGoalLongRatio, judge),
                        fmt_num(r.get("rss_after_load_mib"), "{:.0f}"),
                        fmt_num(r.get("peak_rss_mib"), "{:.0f}"),
                        fmt_num(s.longest_extra_wait, "{:.0f}"),
-                       fmt_num(s.engine_longest_unit, "{:.0f}"));
+                       fmt_num(s.engine_longest_unit, "{:.0f}"),
+                       fmt_num(s.engine_blocking_unit, "{:.1f}"));
   }
   out += "\ndetails (ms):\n";
   for (const auto& r : rows) {
@@ -805,6 +822,7 @@ Json row_json(const Row& r) {
     sum.set("longest_extra_wait_ms", s.longest_extra_wait);
     sum.set("engine_queue_max_ms", s.max_engine_queue);
     sum.set("engine_longest_unit_ms", s.engine_longest_unit);
+    sum.set("engine_longest_unit_an_interactive_waited_for_ms", s.engine_blocking_unit);
     sum.set("samples", s.samples);
     sum.set("samples_under_load", s.overlapped);
     sum.set("short_finished_first", s.short_first);

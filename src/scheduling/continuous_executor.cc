@@ -1,25 +1,24 @@
 // continuous_executor.cc — iteration-level batching (DESIGN.md "Continuous batching").
 //
 // One scheduler thread per model owns a BatchDecoder. Callers' sentences wait in three FIFO
-// queues (interactive, normal, bulk). Each iteration the loop checks every request's stop
-// condition (cancel, deadline, shutdown), takes waiting sentences within the batch budgets into
-// an encoder job (at most encode_chunk_tokens of source each), runs ONE encoder layer of the most
-// urgent job (a job joins the decoder after its last layer), and runs one decoder step. Work is
-// cut this small so an arriving interactive request waits only for the unit in progress: a
-// decoder step that includes non-interactive rows is abandoned between layers as soon as an
-// interactive sentence waits (it is simply run again later), and an interactive job overtakes
-// the other encoder jobs, which keep their state. While interactive
-// work is live, bulk rows sit out the steps (they keep their cache slots) and bulk newcomers
-// wait; if interactive load lasts longer than bulk_grace_ms, bulk gets bulk_min_share of the
-// steps, so it always finishes. Finished sentences leave at once; a request
-// returns when its last sentence does.
+// queues (interactive, normal, bulk: waiting_queues.h). Each iteration the loop checks every
+// request's stop condition (cancel, deadline, shutdown), takes waiting sentences within the
+// batch budgets into an encoder job (at most encode_chunk_tokens of source each), runs ONE
+// encoder layer of the most urgent job (a job joins the decoder after its last layer), and runs
+// one decoder step. Work is cut this small so an arriving interactive request waits only for
+// the unit in progress: a decoder step that includes non-interactive rows is abandoned between
+// layers as soon as an interactive sentence waits (it is simply run again later), an
+// interactive job overtakes the other encoder jobs, which keep their state, and a large cache
+// growth is allocated on a helper thread (cache_growth.h). While interactive work is live, bulk
+// rows sit out the steps (they keep their cache slots) and bulk newcomers wait; if interactive
+// load lasts longer than bulk_grace_ms, bulk gets bulk_min_share of the steps, so it always
+// finishes. Finished sentences leave at once; a request ends when its last sentence does
+// (continuous_job.h: run() wakes its caller, submit() calls its completion).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
-#include <future>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -28,73 +27,31 @@
 
 #include "decoding/batch_decoder.h"
 #include "decoding/encode_job.h"
+#include "scheduling/cache_growth.h"
+#include "scheduling/continuous_job.h"
+#include "scheduling/continuous_stats.h"
 #include "scheduling/executor.h"
 #include "scheduling/executor_stats.h"
+#include "scheduling/waiting_queues.h"
 #include "tolk/status.h"
 #include "util/log.h"
 
 namespace tolk::scheduling {
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-double ms_between(clock_type::time_point a, clock_type::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-int tier_of(Priority p) {
-  switch (p) {
-    case Priority::kInteractive: return 0;
-    case Priority::kNormal: return 1;
-    case Priority::kBulk: return 2;
-  }
-  return 1;
-}
-
-// One run() call: its sentences, where their outputs go, and how it ends.
-struct Job {
-  std::vector<decoding::SequenceOutput> outputs;
-  size_t remaining = 0;
-  decoding::StopCheck stop;
-  SentenceDone on_sentence;
-  clock_type::time_point enqueued;
-  std::optional<clock_type::time_point> first_admitted;
-  double encode_ms = 0.0;
-  StatusCode error = StatusCode::kOk;
-  std::string message;
-  bool finished = false;
-  std::condition_variable done;  // run(): the caller waits on this
-  RunDone on_end;                // submit(): called instead, once
-};
-
-struct Pending {
-  uint64_t id = 0;
-  std::shared_ptr<Job> job;
-  size_t index = 0;
-  int tier = 1;
-  decoding::SequenceInput input;
-  decoding::GenerationParams params;
-  clock_type::time_point enqueued;
-  int64_t cost = 0;  // rows × (source + max_length) tokens
-};
-
-struct Live {
-  std::shared_ptr<Job> job;
-  size_t index = 0;
-  int64_t cost = 0;
-};
-
-// Newcomers taken from the queues whose encoder runs one layer per unit (encode_job.h).
-struct Encoding {
-  std::unique_ptr<decoding::EncodeJob> job;
-  std::vector<Pending> pending;  // in the job's encoder-row order
-  double ms = 0.0;               // encoder time so far
-};
+using continuous::clock_type;
+using continuous::Encoding;
+using continuous::Job;
+using continuous::Live;
+using continuous::ms_between;
+using continuous::Pending;
+using continuous::tier_of;
+using continuous::WaitingQueues;
 
 class ContinuousExecutor final : public Executor {
  public:
   ContinuousExecutor(std::shared_ptr<const model::Transformer> model, const ModelOptions& o)
-      : model_(std::move(model)), options_(o) {
+      : model_(std::move(model)), options_(o), queues_(o.aging_ms) {
     thread_ = std::thread([this] { loop(); });
   }
 
@@ -115,7 +72,7 @@ class ContinuousExecutor final : public Executor {
     enqueue_locked(job, request);
     job->done.wait(lock, [&] { return job->finished; });
     if (job->error != StatusCode::kOk) throw Error(job->error, job->message);
-    if (stats) *stats = job_stats(*job);
+    if (stats) *stats = continuous::job_stats(*job);
     return std::move(job->outputs);
   }
 
@@ -132,26 +89,8 @@ class ContinuousExecutor final : public Executor {
   }
 
  private:
-  // A sentence whose rows could never fit max_batch_tokens is refused, not run over budget.
   std::shared_ptr<Job> make_job(const RunRequest& request) const {
-    const int64_t rows = decoding::BatchDecoder::rows_for(request.params);
-    for (const auto& in : request.inputs) {
-      const int64_t cost =
-          rows * (static_cast<int64_t>(in.source_ids.size()) + request.params.max_length);
-      if (cost > options_.max_batch_tokens)
-        throw Error(StatusCode::kInputTooLong,
-                    fmt::format("a sentence needs {} batch tokens ({} rows × ({} source + {} "
-                                "decode)), more than max_batch_tokens {}", cost, rows,
-                                in.source_ids.size(), request.params.max_length,
-                                options_.max_batch_tokens));
-    }
-    auto job = std::make_shared<Job>();
-    job->outputs.resize(request.inputs.size());
-    job->remaining = request.inputs.size();
-    job->stop = request.stop;
-    job->on_sentence = request.on_sentence;
-    job->enqueued = clock_type::now();
-    return job;
+    return continuous::make_job(request, options_.max_batch_tokens);
   }
 
   // --- under mutex_ -------------------------------------------------------------------------
@@ -159,10 +98,10 @@ class ContinuousExecutor final : public Executor {
   void enqueue_locked(const std::shared_ptr<Job>& job, const RunRequest& request) {
     const auto& inputs = request.inputs;
     if (shutdown_) throw Error(StatusCode::kShutdown, "model is being unloaded");
-    if (queued_ + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
+    if (queues_.size() + static_cast<int64_t>(inputs.size()) > options_.max_queued_sentences)
       throw Error(StatusCode::kQueueFull,
                   fmt::format("{} sentences are waiting for this model (max_queued_sentences {})",
-                              queued_, options_.max_queued_sentences));
+                              queues_.size(), options_.max_queued_sentences));
     const int tier = tier_of(request.priority);
     const int64_t rows = decoding::BatchDecoder::rows_for(request.params);
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -175,45 +114,17 @@ class ContinuousExecutor final : public Executor {
       p.params = request.params;
       p.enqueued = job->enqueued;
       p.cost = rows * (static_cast<int64_t>(inputs[i].source_ids.size()) + request.params.max_length);
-      queues_[tier].push_back(std::move(p));
+      queues_.push(std::move(p));
     }
-    queued_ += static_cast<int64_t>(inputs.size());
-    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
+    interactive_waiting_ = static_cast<int64_t>(queues_.size(0));
     wake_.notify_all();
   }
 
-  ExecutionStats job_stats(const Job& job) const {
-    ExecutionStats stats;
-    const auto admitted = job.first_admitted.value_or(job.enqueued);
-    stats.queue_ms = ms_between(job.enqueued, admitted);
-    stats.timings.encode_ms = job.encode_ms;
-    stats.timings.decode_ms = std::max(0.0, ms_between(admitted, clock_type::now()) - job.encode_ms);
-    return stats;
-  }
-
-  // The one place a job ends (finished or failed): its caller wakes, or its `done` runs. The
-  // job's callbacks are dropped here, so whatever they hold is released exactly now.
+  // The one place a job ends (finished or failed): its caller wakes, or its `done` runs.
   void end_locked(const std::shared_ptr<Job>& job) {
-    job->finished = true;
     counters_.add_request();
-    job->stop = nullptr;
-    job->on_sentence = nullptr;
-    if (!job->on_end) {
-      job->done.notify_all();
-      return;
-    }
-    RunOutcome outcome;
-    outcome.error = job->error;
-    outcome.message = job->message;
-    if (job->error == StatusCode::kOk) {
-      outcome.outputs = std::move(job->outputs);
-      outcome.stats = job_stats(*job);
-    }
-    RunDone done = std::move(job->on_end);
-    job->on_end = nullptr;
-    done(std::move(outcome));
+    continuous::end_job(*job);
   }
-
 
   // Ends a job with an error; its sentences still queued are dropped here, live ones by the
   // caller (the loop owns the decoder).
@@ -221,66 +132,21 @@ class ContinuousExecutor final : public Executor {
     if (job->finished) return;
     job->error = code;
     job->message = message;
-    for (auto& q : queues_) {
-      const auto before = q.size();
-      q.erase(std::remove_if(q.begin(), q.end(), [&](const Pending& p) { return p.job == job; }),
-              q.end());
-      queued_ -= static_cast<int64_t>(before - q.size());
-    }
-    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
+    queues_.erase_job(job);
+    interactive_waiting_ = static_cast<int64_t>(queues_.size(0));
     end_locked(job);
   }
 
-  // The queue whose head goes next: lowest class after aging, then the earliest arrival.
-  int next_queue_locked(clock_type::time_point now, bool bulk_allowed, bool interactive_only) const {
-    int best = -1;
-    double best_class = 0;
-    for (int t = 0; t < decoding::BatchDecoder::kTiers; ++t) {
-      if (queues_[t].empty() || (t == 2 && !bulk_allowed) || (t > 0 && interactive_only)) continue;
-      const auto& head = queues_[t].front();
-      const double aged = options_.aging_ms > 0
-                              ? ms_between(head.enqueued, now) / static_cast<double>(options_.aging_ms)
-                              : 0.0;
-      const double cls = std::max(0.0, static_cast<double>(t) - std::floor(aged));
-      if (best < 0 || cls < best_class ||
-          (cls == best_class && head.enqueued < queues_[best].front().enqueued)) {
-        best = t;
-        best_class = cls;
-      }
-    }
-    return best;
-  }
-
-  // Takes waiting sentences that fit the batch budgets and one encoder job's token budget.
-  // Without `bulk_allowed`, bulk newcomers keep waiting (interactive work is live); with
-  // `interactive_only`, only interactive ones are taken.
+  // Takes waiting sentences that fit the batch budgets (waiting_queues.h).
   std::vector<Pending> take_admissions_locked(bool bulk_allowed, bool interactive_only) {
-    std::vector<Pending> out;
-    const auto now = clock_type::now();
-    int64_t encode_tokens = 0;
-    for (;;) {
-      const int t = next_queue_locked(now, bulk_allowed, interactive_only);
-      if (t < 0) break;
-      const Pending& head = queues_[t].front();
-      const int64_t src = static_cast<int64_t>(head.input.source_ids.size());
-      const int64_t taken = static_cast<int64_t>(live_.size() + out.size()) + encoding_sentences_;
-      const bool batch_empty = taken == 0;
-      if (!batch_empty) {
-        // Interactive newcomers may use twice the budgets: paused bulk rows keep their slots,
-        // so a batch full of bulk work must not lock interactive work out.
-        const int64_t scale = t == 0 ? 2 : 1;
-        if (taken >= scale * options_.max_batch_sequences) break;
-        if (live_cost_ + head.cost > scale * options_.max_batch_tokens) break;
-        if (encode_tokens + src > options_.encode_chunk_tokens && !out.empty()) break;
-      }
-      encode_tokens += src;
-      live_cost_ += head.cost;
-      out.push_back(std::move(queues_[t].front()));
-      queues_[t].pop_front();
-      --queued_;
-      if (encode_tokens >= options_.encode_chunk_tokens) break;
-    }
-    interactive_waiting_ = static_cast<int64_t>(queues_[0].size());
+    continuous::BatchBudget budget;
+    budget.sentences = static_cast<int64_t>(live_.size()) + encoding_sentences_;
+    budget.cost = &live_cost_;
+    budget.max_sequences = options_.max_batch_sequences;
+    budget.max_tokens = options_.max_batch_tokens;
+    budget.encode_chunk_tokens = options_.encode_chunk_tokens;
+    auto out = queues_.take(budget, bulk_allowed, interactive_only);
+    interactive_waiting_ = static_cast<int64_t>(queues_.size(0));
     return out;
   }
 
@@ -302,7 +168,7 @@ class ContinuousExecutor final : public Executor {
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] {
-          return shutdown_ || !live_.empty() || queued_ > 0 || !encoding.empty();
+          return shutdown_ || !live_.empty() || queues_.size() > 0 || !encoding.empty();
         });
         if (shutdown_) break;
         if (live_.empty() && encoding.empty() && options_.batch_window_ms > 0) gather_burst(lock);
@@ -311,7 +177,7 @@ class ContinuousExecutor final : public Executor {
         const bool interactive_encoding = std::any_of(
             encoding.begin(), encoding.end(), [](const Encoding& e) { return e.job->tier() == 0; });
         interactive_present =
-            decoder.sentences_in_tier(0) > 0 || !queues_[0].empty() || interactive_encoding;
+            decoder.sentences_in_tier(0) > 0 || queues_.size(0) > 0 || interactive_encoding;
         if (interactive_present) {
           if (!interactive_since) interactive_since = now;
           // Bulk's guaranteed share starts once interactive load outlasts the grace period.
@@ -325,7 +191,7 @@ class ContinuousExecutor final : public Executor {
         // interactive job is running (they overtake the others' jobs, which keep their state).
         if (encoding.empty())
           admit = take_admissions_locked(bulk_turn, false);
-        else if (!queues_[0].empty() && !interactive_encoding)
+        else if (queues_.size(0) > 0 && !interactive_encoding)
           admit = take_admissions_locked(bulk_turn, true);
         encoding_sentences_ += static_cast<int64_t>(admit.size());
       }
@@ -347,7 +213,9 @@ class ContinuousExecutor final : public Executor {
         if (!encoded) max_tier = 2;
       }
       if (decoder.rows_up_to(max_tier) == 0) {
-        if (!encoded) wait_for_storage();
+        // Waiting for cache storage and nothing else to do: wait briefly (arrivals are still
+        // seen within a millisecond).
+        if (!encoded) growth_.wait(std::chrono::milliseconds(1));
         continue;
       }
       ++steps;
@@ -367,7 +235,7 @@ class ContinuousExecutor final : public Executor {
         last_preempted = preempted;
         if (preempted) {
           counters_.add_busy(ms);
-          preempted_steps_.fetch_add(1, std::memory_order_relaxed);
+          unit_stats_.add_preempted_step();
           continue;
         }
         record_step(rows, ms);
@@ -384,7 +252,8 @@ class ContinuousExecutor final : public Executor {
     for (auto& e : encoding)
       for (auto& p : e.pending) fail_locked(p.job, StatusCode::kShutdown, "model is being unloaded");
     std::set<std::shared_ptr<Job>> queued_jobs;
-    for (auto& q : queues_) for (auto& p : q) queued_jobs.insert(p.job);
+    for (int t = 0; t < WaitingQueues::kTiers; ++t)
+      for (auto& p : queues_.tier(t)) queued_jobs.insert(p.job);
     for (auto& j : queued_jobs) fail_locked(j, StatusCode::kShutdown, "model is being unloaded");
   }
 
@@ -392,7 +261,7 @@ class ContinuousExecutor final : public Executor {
   void gather_burst(std::unique_lock<std::mutex>& lock) {
     const auto until = clock_type::now() + std::chrono::milliseconds(options_.batch_window_ms);
     wake_.wait_until(lock, until, [&] {
-      return shutdown_ || queued_ >= options_.max_batch_sequences;
+      return shutdown_ || queues_.size() >= options_.max_batch_sequences;
     });
   }
 
@@ -415,8 +284,8 @@ class ContinuousExecutor final : public Executor {
         if (l.job->finished) continue;
         if (const StatusCode c = judge(l.job); c != StatusCode::kOk) failed.emplace_back(l.job, c);
       }
-      for (auto& q : queues_)
-        for (auto& p : q)
+      for (int t = 0; t < WaitingQueues::kTiers; ++t)
+        for (auto& p : queues_.tier(t))
           if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
       for (auto& p : admit)
         if (const StatusCode c = judge(p.job); c != StatusCode::kOk) failed.emplace_back(p.job, c);
@@ -547,39 +416,24 @@ class ContinuousExecutor final : public Executor {
     const auto enc = e.job->result();
     auto need = decoder.growth_for(items, enc, expected);
     if (!need) return true;
-    if (growth_ && growth_->storage.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-      auto storage = growth_->storage.get();  // rethrows an allocation failure
-      growth_.reset();
+    if (auto storage = growth_.take_if_ready()) {  // rethrows an allocation failure
       const auto t0 = clock_type::now();
-      if (decoder.adopt_storage(std::move(storage))) {
+      if (decoder.adopt_storage(std::move(*storage))) {
         const double ms = ms_between(t0, clock_type::now());
         note_unit(ms, "cache move to new storage", decoder.rows());
         counters_.add_busy(ms);
-        growths_on_helper_.fetch_add(1, std::memory_order_relaxed);
-        cache_slots_.store(decoder.cache_shape().rows, std::memory_order_relaxed);
+        unit_stats_.add_growth(true, decoder.cache_shape().rows);
       }
       need = decoder.growth_for(items, enc, expected);
       if (!need) return true;
     }
     if (e.job->tier() == 0) return true;
-    if (!growth_) {
-      growth_.emplace();
-      growth_->shape = *need;
-      growth_->storage = std::async(std::launch::async, [model = model_, shape = *need] {
-        c10::InferenceMode guard;
-        at::set_num_threads(1);  // zeroing memory: one thread, the loop keeps the others
-        return model->allocate_slots(shape);
-      });
+    if (!growth_.pending()) {
+      growth_.start(model_, *need);
       log::debug("continuous: allocating cache storage for {} rows × {} positions × {} source "
                  "tokens on a helper thread", need->rows, need->max_length, need->max_source);
     }
     return false;
-  }
-
-  // While a job waits for cache storage and nothing else can run, the loop waits here (briefly,
-  // so arrivals are still seen within a millisecond).
-  void wait_for_storage() {
-    if (growth_) growth_->storage.wait_for(std::chrono::milliseconds(1));
   }
 
   // What the cache should hold for the work already known: the live rows plus every waiting
@@ -593,8 +447,8 @@ class ContinuousExecutor final : public Executor {
     const int64_t cap = 2 * options_.max_batch_sequences;
     std::lock_guard<std::mutex> lock(mutex_);
     // Stops at the cap: the queues may hold far more sentences than a batch ever takes.
-    for (const auto& q : queues_)
-      for (const auto& p : q) {
+    for (int t = 0; t < WaitingQueues::kTiers; ++t)
+      for (const auto& p : queues_.tier(t)) {
         if (sentences >= cap) return c;
         ++sentences;
         c.rows += decoding::BatchDecoder::rows_for(p.params);
@@ -622,7 +476,6 @@ class ContinuousExecutor final : public Executor {
     try {
       if (!cache_ready_for(decoder, e, expected)) return false;
     } catch (const std::exception& ex) {
-      growth_.reset();
       fail_encoding(e, ex);
       return true;
     }
@@ -649,10 +502,8 @@ class ContinuousExecutor final : public Executor {
     std::vector<decoding::Finished> done;
     try {
       decoder.admit_encoded(items, e.job->result(), rows, &done, expected);
-      if (!shape_before.covers(decoder.cache_shape())) {
-        growths_inline_.fetch_add(1, std::memory_order_relaxed);
-        cache_slots_.store(decoder.cache_shape().rows, std::memory_order_relaxed);
-      }
+      if (!shape_before.covers(decoder.cache_shape()))
+        unit_stats_.add_growth(false, decoder.cache_shape().rows);
     } catch (const std::exception& ex) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : joining) {
@@ -713,11 +564,9 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
-  // Records one unit's batch occupancy (rows stepped) for the histogram.
+  // Records one decoder step's batch occupancy (rows stepped) for the histogram.
   void record_step(int64_t rows, double ms) {
-    size_t bucket = 0;
-    while (bucket + 1 < kOccupancyBuckets && (int64_t{1} << bucket) < rows) ++bucket;
-    ++occupancy_[bucket];
+    unit_stats_.add_step(rows);
     counters_.add_busy(ms);
   }
 
@@ -726,24 +575,11 @@ class ContinuousExecutor final : public Executor {
     auto j = counters_.to_json();
     j["mode"] = "continuous";
     std::lock_guard<std::mutex> lock(mutex_);
-    j["queued_sentences"] = {{"interactive", queues_[0].size()},
-                             {"normal", queues_[1].size()},
-                             {"bulk", queues_[2].size()}};
+    j["queued_sentences"] = {{"interactive", queues_.size(0)},
+                             {"normal", queues_.size(1)},
+                             {"bulk", queues_.size(2)}};
     j["live_sentences"] = live_.size();
-    nlohmann::json hist = nlohmann::json::object();
-    for (size_t b = 0; b < kOccupancyBuckets; ++b)
-      if (occupancy_[b] > 0)
-        hist[fmt::format("<={}", int64_t{1} << b)] = occupancy_[b].load();
-    j["steps_by_rows"] = hist;
-    j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
-    j["preempted_steps"] = preempted_steps_.load();
-    j["cache_slots"] = cache_slots_.load();
-    j["cache_growths"] = {{"on_helper_thread", growths_on_helper_.load()},
-                          {"inline", growths_inline_.load()}};
-    {
-      std::lock_guard<std::mutex> lock(longest_unit_mutex_);
-      j["longest_unit"] = longest_unit_what_;
-    }
+    unit_stats_.to_json(j);
     return j;
   }
 
@@ -761,49 +597,30 @@ class ContinuousExecutor final : public Executor {
     live_cost_ = 0;
   }
 
-  // The longest single unit of work (one encoder chunk or one decoder step): what an arriving
-  // request may have to wait for before the scheduler can take it in.
+  // The longest single unit of work (one encoder layer, decoder step, join or cache move): what
+  // an arriving request may have to wait for before the scheduler can take it in.
   void note_unit(double ms, const char* what, int64_t rows) {
-    const int64_t us = static_cast<int64_t>(ms * 1000.0);
-    int64_t seen = longest_unit_us_.load();
-    while (us > seen && !longest_unit_us_.compare_exchange_weak(seen, us)) {
-    }
-    if (us > seen) {
-      std::lock_guard<std::mutex> lock(longest_unit_mutex_);
-      longest_unit_what_ = fmt::format("{} ({} rows or sentences)", what, rows);
-    }
+    unit_stats_.note_unit(ms, what, rows, interactive_waiting_.load(std::memory_order_relaxed) > 0);
   }
 
-  static constexpr size_t kOccupancyBuckets = 10;  // rows ≤ 1, 2, 4, …, 512+
   std::shared_ptr<const model::Transformer> model_;
   const ModelOptions options_;
   ExecutorCounters counters_;
-  std::atomic<int64_t> occupancy_[kOccupancyBuckets] = {};
-  std::atomic<int64_t> longest_unit_us_{0};
-  mutable std::mutex longest_unit_mutex_;
-  std::string longest_unit_what_;  // what the longest unit was
+  ContinuousStats unit_stats_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Pending> queues_[decoding::BatchDecoder::kTiers];
-  int64_t queued_ = 0;
+  WaitingQueues queues_;
   std::map<uint64_t, Live> live_;   // written by the loop, under mutex_
   int64_t live_cost_ = 0;
   int64_t encoding_sentences_ = 0;  // taken from the queues, encoder running (loop thread)
-  // Interactive sentences waiting in queues_[0]: read without the lock by a running decoder
+  // Interactive sentences waiting: read without the lock by a running decoder
   // step, which abandons itself between layers when this becomes non-zero.
   std::atomic<int64_t> interactive_waiting_{0};
-  std::atomic<int64_t> preempted_steps_{0};
-  // KV-cache growths: allocated on a helper thread while the loop went on, or inline (an
-  // interactive job's small growth); and the cache's rows now.
-  std::atomic<int64_t> growths_on_helper_{0}, growths_inline_{0}, cache_slots_{0};
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
-  // Cache storage being allocated on a helper thread (the loop thread's own state).
-  struct Growth {
-    model::SlotShape shape;
-    std::future<model::SlotCache> storage;
-  };
-  std::optional<Growth> growth_;
+  // Cache storage being allocated on a helper thread (the loop thread's own state; declared
+  // after mutex_ and wake_, so destroyed — waiting for the helper — before them).
+  CacheGrowth growth_;
   std::thread thread_;
 };
 
