@@ -184,6 +184,8 @@ MachineInfo machine_info() {
     libs.insert(realpath(path.c_str(), resolved) ? std::string(resolved) : path);
   }
   m.blas_libraries.assign(libs.begin(), libs.end());
+  for (const char* name : {"OPENBLAS_CORETYPE", "GLIBC_TUNABLES", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"})
+    if (const char* v = std::getenv(name)) m.environment.push_back(fmt::format("{}={}", name, v));
   return m;
 }
 
@@ -194,11 +196,14 @@ std::string describe(const MachineInfo& m) {
       "cpu:     {}\n"
       "cores:   {} logical, {} physical, {} usable by this process; {} MiB memory; {}\n"
       "flags:  {}\n"
-      "blas:    {}\n",
+      "blas:    {}\n"
+      "env:     {}\n",
       m.cpu_model, m.logical_cpus,
       m.physical_cores > 0 ? std::to_string(m.physical_cores) : std::string("?"), m.affinity_cpus,
       m.mem_total_mb, m.kernel, flags,
-      m.blas_libraries.empty() ? std::string("none mapped") : fmt::format("{}", fmt::join(m.blas_libraries, ", ")));
+      m.blas_libraries.empty() ? std::string("none mapped") : fmt::format("{}", fmt::join(m.blas_libraries, ", ")),
+      m.environment.empty() ? std::string("(none of the settings that matter)")
+                            : fmt::format("{}", fmt::join(m.environment, " ")));
 }
 
 // ---- memory -------------------------------------------------------------------------------
@@ -212,6 +217,7 @@ Json machine_json(const MachineInfo& m) {
   j.set("mem_total_mib", m.mem_total_mb);
   j.set("kernel", m.kernel);
   j.set("blas_libraries", m.blas_libraries);
+  j.set("environment", m.environment);
   Json flags = Json::object();
   for (const auto& [name, on] : m.flags) flags.set(name, on);
   j.set("flags", flags);

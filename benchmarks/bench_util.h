@@ -50,6 +50,9 @@ struct MachineInfo {
   // BLAS/LAPACK libraries mapped into this process (LibTorch's matrix products go through them
   // on Debian's build): the netlib reference libblas is many times slower than OpenBLAS/MKL.
   std::vector<std::string> blas_libraries;
+  // Environment settings that change the numbers (scripts/cpu-env.sh): OPENBLAS_CORETYPE,
+  // GLIBC_TUNABLES, OMP_NUM_THREADS, OMP_WAIT_POLICY — "name=value" for those set.
+  std::vector<std::string> environment;
 };
 MachineInfo machine_info();
 std::string describe(const MachineInfo& m);  // multi-line, for the report header

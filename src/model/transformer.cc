@@ -178,17 +178,23 @@ std::optional<SlotShape> Transformer::slot_growth(const SlotCache& cache, int64_
   return s;
 }
 
-SlotCache Transformer::allocate_slots(const SlotShape& shape) const {
+SlotCache Transformer::allocate_slots(const SlotShape& shape, bool zeroed) const {
   const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
   const auto opts = positions_table_.options();
+  // Zeroed before use, not left empty: masked positions are still multiplied, and must hold
+  // finite values. Unzeroed storage (zeroed = false) costs nothing yet: its pages are touched
+  // only when the caller zeroes it.
+  auto make = [&](int64_t len) {
+    return zeroed ? torch::zeros({shape.rows, H, len, hd}, opts)
+                  : torch::empty({shape.rows, H, len, hd}, opts);
+  };
   SlotCache fresh;
   fresh.layers.resize(weights_.decoder_layers.size());
   for (auto& l : fresh.layers) {
-    // Zeroed, not empty: masked positions are still multiplied, and must hold finite values.
-    l.self_k = torch::zeros({shape.rows, H, shape.max_length, hd}, opts);
-    l.self_v = torch::zeros({shape.rows, H, shape.max_length, hd}, opts);
-    l.cross_k = torch::zeros({shape.rows, H, shape.max_source, hd}, opts);
-    l.cross_v = torch::zeros({shape.rows, H, shape.max_source, hd}, opts);
+    l.self_k = make(shape.max_length);
+    l.self_v = make(shape.max_length);
+    l.cross_k = make(shape.max_source);
+    l.cross_v = make(shape.max_source);
   }
   fresh.cross_mask = torch::full({shape.rows, shape.max_source}, mask_min_value(), opts);
   fresh.length.assign(static_cast<size_t>(shape.rows), 0);

@@ -65,9 +65,10 @@ class Transformer {
   // holds them; it never shrinks), …
   std::optional<SlotShape> slot_growth(const SlotCache& cache, int64_t rows, int64_t max_length,
                                        int64_t max_source) const;
-  // … fresh zeroed storage of that shape (hundreds of MB for 64 long rows; it touches no
-  // existing cache, so a scheduler can run it on another thread while it goes on serving), …
-  SlotCache allocate_slots(const SlotShape& shape) const;
+  // … fresh storage of that shape (hundreds of MB for 64 long rows): zeroed, or with
+  // `zeroed` = false its K/V tensors left for the caller to zero before adopting them (a
+  // scheduler does so in small slices between other units of work), …
+  SlotCache allocate_slots(const SlotShape& shape, bool zeroed = true) const;
   // … and the move: rows [0, keep_rows) of `cache` are copied into `fresh` (which must hold at
   // least the cache's sizes), which becomes the cache.
   void adopt_slots(SlotCache& cache, SlotCache fresh, int64_t keep_rows) const;

@@ -1,16 +1,18 @@
-// cache_growth.h — a KV-cache growth allocated on a helper thread.
+// cache_growth.h — a KV-cache growth prepared in small slices between other units of work.
 //
 // Growing the slot cache for a batch of long sentences means zeroing hundreds of MB (~0.5 s
 // for 64 rows of a 60M model), far longer than any unit of work the continuous scheduler may
-// make an arriving request wait for. So the scheduler starts the allocation here and goes on
-// serving; the sentences that need the room join once the storage is ready
-// (Transformer::allocate_slots touches no live cache, so it may run on any thread).
+// make an arriving request wait for. So the scheduler allocates the new storage unzeroed (no
+// page is touched yet), zeroes it a slice at a time as one more kind of unit, and the
+// sentences that need the room join once it is ready. (A helper thread was tried first: where
+// the intra-op threads already use every core, it competes with each concurrent step for them,
+// and an OpenMP team that loses a core waits at every barrier.)
 #pragma once
 
 #include <chrono>
-#include <future>
-#include <memory>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "model/slot_cache.h"
 #include "model/transformer.h"
@@ -19,21 +21,20 @@ namespace tolk::scheduling {
 
 class CacheGrowth {
  public:
-  // Waits for an allocation still running (its storage is dropped).
-  ~CacheGrowth() { reset(); }
-
-  bool pending() const { return storage_.valid(); }
-  // Starts allocating storage of `shape` (no-op while one is pending).
-  void start(std::shared_ptr<const model::Transformer> model, const model::SlotShape& shape);
-  // The storage once allocated (nothing while it is still running, or none was started);
-  // rethrows an allocation failure.
+  bool pending() const { return storage_.has_value(); }
+  // Allocates unzeroed storage of `shape` (no-op while one is pending).
+  void start(const model::Transformer& model, const model::SlotShape& shape);
+  // Zeroes the storage slice by slice (~2 MB each) until it is ready, `stop()` says so (asked
+  // between slices) or `budget` has passed. Returns the bytes zeroed.
+  int64_t advance(const std::function<bool()>& stop, std::chrono::microseconds budget);
+  // The storage once every slice is zeroed (nothing before, or when none was started).
   std::optional<model::SlotCache> take_if_ready();
-  // Blocks up to `limit` for the allocation: what a scheduler with nothing else to do waits.
-  void wait(std::chrono::milliseconds limit) const;
-  void reset();
 
  private:
-  std::future<model::SlotCache> storage_;
+  std::optional<model::SlotCache> storage_;
+  std::vector<torch::Tensor> unzeroed_;  // flat views of the K/V tensors, in order
+  size_t next_tensor_ = 0;
+  int64_t next_offset_ = 0;
 };
 
 }  // namespace tolk::scheduling

@@ -9,10 +9,10 @@
 // the unit in progress: a decoder step that includes non-interactive rows is abandoned between
 // layers as soon as an interactive sentence waits (it is simply run again later), an
 // interactive job overtakes the other encoder jobs, which keep their state, and a large cache
-// growth is allocated on a helper thread (cache_growth.h). While interactive work is live, bulk
-// rows sit out the steps (they keep their cache slots) and bulk newcomers wait; if interactive
-// load lasts longer than bulk_grace_ms, bulk gets bulk_min_share of the steps, so it always
-// finishes. Finished sentences leave at once; a request ends when its last sentence does
+// growth is zeroed a few milliseconds at a time between the other units (cache_growth.h).
+// While interactive work is live, bulk rows sit out the steps (they keep their cache slots)
+// and bulk newcomers wait; if interactive load lasts longer than bulk_grace_ms, bulk gets
+// bulk_min_share of the steps, so it always finishes. Finished sentences leave at once; a request ends when its last sentence does
 // (continuous_job.h: run() wakes its caller, submit() calls its completion).
 #include <torch/torch.h>
 
@@ -202,6 +202,10 @@ class ContinuousExecutor final : public Executor {
       // or when nothing else is present).
       bool encoded = run_encoder_unit(decoder, encoding, bulk_turn || !interactive_present);
 
+      // A few milliseconds of a cache growth being prepared (cache_growth.h), cut short as soon
+      // as an interactive sentence waits.
+      if (growth_.pending()) prepare_storage_unit();
+
       // One decoder step. While interactive work is present, bulk rows sit out (but keep their
       // slots) except on bulk's turn; a step that includes non-interactive rows is abandoned
       // between layers as soon as an interactive newcomer waits.
@@ -212,12 +216,7 @@ class ContinuousExecutor final : public Executor {
         encoded = run_encoder_unit(decoder, encoding, true);
         if (!encoded) max_tier = 2;
       }
-      if (decoder.rows_up_to(max_tier) == 0) {
-        // Waiting for cache storage and nothing else to do: wait briefly (arrivals are still
-        // seen within a millisecond).
-        if (!encoded) growth_.wait(std::chrono::milliseconds(1));
-        continue;
-      }
+      if (decoder.rows_up_to(max_tier) == 0) continue;
       ++steps;
       // A step abandoned for a waiting interactive sentence that then could not be admitted
       // (budgets) is not abandoned again: it would never end.
@@ -244,7 +243,6 @@ class ContinuousExecutor final : public Executor {
         fail_all_live(decoder, e);
       }
     }
-    growth_.reset();  // waits for a helper thread still allocating
     // Shutdown: every request still here ends with kShutdown.
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& [id, l] : live_) fail_locked(l.job, StatusCode::kShutdown, "model is being unloaded");
@@ -407,16 +405,16 @@ class ContinuousExecutor final : public Executor {
   }
 
   // Whether the cache can take a finished encoder job now. Growing it for a batch of long
-  // sentences means allocating hundreds of MB (~0.5 s), far longer than any unit of work: that
-  // allocation runs on a helper thread while the loop goes on, and the job joins once it is
-  // ready. An interactive job does not wait: the cache grows now, by what it alone needs.
+  // sentences means zeroing hundreds of MB (~0.5 s), far longer than any unit of work: the new
+  // storage is prepared in slices between the other units, and the job joins once it is ready.
+  // An interactive job does not wait: the cache grows now, by what it alone needs.
   bool cache_ready_for(decoding::BatchDecoder& decoder, const Encoding& e,
                        const decoding::CacheCapacity& expected) {
     const auto& items = e.job->items();
     const auto enc = e.job->result();
     auto need = decoder.growth_for(items, enc, expected);
     if (!need) return true;
-    if (auto storage = growth_.take_if_ready()) {  // rethrows an allocation failure
+    if (auto storage = growth_.take_if_ready()) {
       const auto t0 = clock_type::now();
       if (decoder.adopt_storage(std::move(*storage))) {
         const double ms = ms_between(t0, clock_type::now());
@@ -429,11 +427,22 @@ class ContinuousExecutor final : public Executor {
     }
     if (e.job->tier() == 0) return true;
     if (!growth_.pending()) {
-      growth_.start(model_, *need);
-      log::debug("continuous: allocating cache storage for {} rows × {} positions × {} source "
-                 "tokens on a helper thread", need->rows, need->max_length, need->max_source);
+      growth_.start(*model_, *need);
+      log::debug("continuous: preparing cache storage for {} rows × {} positions × {} source "
+                 "tokens in slices", need->rows, need->max_length, need->max_source);
     }
     return false;
+  }
+
+  void prepare_storage_unit() {
+    const auto t0 = clock_type::now();
+    const auto interactive_waits = [this] {
+      return interactive_waiting_.load(std::memory_order_relaxed) > 0;
+    };
+    const int64_t bytes = growth_.advance(interactive_waits, std::chrono::microseconds(3000));
+    const double ms = ms_between(t0, clock_type::now());
+    note_unit(ms, "cache storage slices (MB)", bytes >> 20);
+    counters_.add_busy(ms);
   }
 
   // What the cache should hold for the work already known: the live rows plus every waiting
@@ -618,8 +627,7 @@ class ContinuousExecutor final : public Executor {
   std::atomic<int64_t> interactive_waiting_{0};
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
-  // Cache storage being allocated on a helper thread (the loop thread's own state; declared
-  // after mutex_ and wake_, so destroyed — waiting for the helper — before them).
+  // Cache storage being prepared for a growth (the loop thread's own state).
   CacheGrowth growth_;
   std::thread thread_;
 };
