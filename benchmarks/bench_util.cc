@@ -184,7 +184,8 @@ MachineInfo machine_info() {
     libs.insert(realpath(path.c_str(), resolved) ? std::string(resolved) : path);
   }
   m.blas_libraries.assign(libs.begin(), libs.end());
-  for (const char* name : {"OPENBLAS_CORETYPE", "GLIBC_TUNABLES", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"})
+  for (const char* name : {"OPENBLAS_CORETYPE", "OPENBLAS_THREAD_TIMEOUT", "GLIBC_TUNABLES",
+                           "OMP_NUM_THREADS", "OMP_WAIT_POLICY"})
     if (const char* v = std::getenv(name)) m.environment.push_back(fmt::format("{}={}", name, v));
   return m;
 }

@@ -51,7 +51,8 @@ struct MachineInfo {
   // on Debian's build): the netlib reference libblas is many times slower than OpenBLAS/MKL.
   std::vector<std::string> blas_libraries;
   // Environment settings that change the numbers (scripts/cpu-env.sh): OPENBLAS_CORETYPE,
-  // GLIBC_TUNABLES, OMP_NUM_THREADS, OMP_WAIT_POLICY — "name=value" for those set.
+  // OPENBLAS_THREAD_TIMEOUT, GLIBC_TUNABLES, OMP_NUM_THREADS, OMP_WAIT_POLICY — "name=value"
+  // for those set.
   std::vector<std::string> environment;
 };
 MachineInfo machine_info();

@@ -17,7 +17,7 @@ BENCH="$BUILD/benchmarks/tolk_bench"
 [ -x "$BENCH" ] || { echo "bench-speed: $BENCH not built (run scripts/build.sh)" >&2; exit 1; }
 [ -f "$BUILD/bench-models/nllb-60m-random/config.json" ] || python3 benchmarks/random_model.py --out "$BUILD/bench-models/nllb-60m-random"
 mkdir -p "$OUT"
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} GLIBC_TUNABLES=${GLIBC_TUNABLES:-<unset>}"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-<unset>} GLIBC_TUNABLES=${GLIBC_TUNABLES:-<unset>}"
 run() { local name="$1"; shift; echo; echo "=== $name: $*"; "$BENCH" --json "$OUT/$name.json" "$@"; }
 M="--model $BUILD/bench-models/nllb-60m-random"
 start=$(date +%s)

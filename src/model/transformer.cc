@@ -281,8 +281,11 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
                        .view({n, 1, 1, keys});
   auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
   using torch::indexing::Slice;
+  // Asked before each of a layer's three blocks: with long caches one block of a 64-row step
+  // reads tens of MB of K/V, and an arriving request should wait for one block, not a layer.
+  auto abandon = [&] { return preempt && preempt(); };
   for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
-    if (i > 0 && preempt && preempt()) return {};
+    if (abandon()) return {};
     const auto& l = weights_.decoder_layers[i];
     auto& c = cache.layers[i];
     auto h = layer_norm(x, l.self_attn_norm);
@@ -292,14 +295,16 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
                     c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
     x = x + linear(a, l.self_out);
+    if (abandon()) return {};
     h = layer_norm(x, l.cross_attn_norm);
     auto q = linear(h, l.cross_q) * scaling;
     a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
                c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
     x = x + linear(a, l.cross_out);
+    if (abandon()) return {};
     x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
   }
-  if (preempt && preempt()) return {};
+  if (abandon()) return {};
   x = layer_norm(x, weights_.decoder_norm).squeeze(1);
   torch::Tensor logits = vocabulary_logits(x, preempt);
   if (!logits.defined()) return {};

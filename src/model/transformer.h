@@ -79,9 +79,10 @@ class Transformer {
                   const std::vector<int64_t>& slots) const;
   // One decoder step over slots [0, n): tokens [n], row r at its own position cache.length[r]
   // (masked attention over what each row owns); returns logits [n, V].
-  // `preempt`, if given, is asked before each layer after the first and between vocabulary
-  // slices of the output projection; when it says yes the step is abandoned and an undefined tensor returned. Nothing
-  // observable changes then: the K/V written at each row's current position are rewritten by
+  // `preempt`, if given, is asked before each block of every layer (self-attention,
+  // cross-attention, feed-forward) and between vocabulary slices of the output projection; when
+  // it says yes the step is abandoned and an undefined tensor returned. Nothing observable
+  // changes then: the K/V written at each row's current position are rewritten by
   // the step when it is run again, and no row's length has moved.
   torch::Tensor decode_step_slots(SlotCache& cache, int64_t n, const torch::Tensor& tokens,
                                   const std::function<bool()>& preempt = {}) const;
