@@ -138,9 +138,17 @@ std::string render_table(const Params& p, const std::vector<Row>& rows) {
         long_src, short_src, fmt_num(r.get("long_generated_min"), "{:.0f}"),
         fmt_num(r.get("long_generated_max"), "{:.0f}"), fmt_num(r.get("short_generated_min"), "{:.0f}"),
         fmt_num(r.get("short_generated_max"), "{:.0f}"));
+    // Idle runs before the load come first in short_alone_ms, those after it last.
+    std::string idle_split;
+    const auto& alone = r.samples("short_alone_ms");
+    const auto& after = r.samples("short_alone_after_ms");
+    if (!after.empty() && after.size() < alone.size())
+      idle_split = fmt::format(" (before the load {:.1f}, after {:.1f})",
+                               median(std::vector<double>(alone.begin(), alone.end() - static_cast<long>(after.size()))),
+                               median(after));
     out += fmt::format(
-        "    short: idle median {} | under load p50 {} p95 {} max {} | engine queue_ms max {}\n",
-        fmt_num(s.short_alone, "{:.1f}"), fmt_num(s.short_p50, "{:.1f}"), fmt_num(s.short_p95, "{:.1f}"),
+        "    short: idle median {}{} | under load p50 {} p95 {} max {} | engine queue_ms max {}\n",
+        fmt_num(s.short_alone, "{:.1f}"), idle_split, fmt_num(s.short_p50, "{:.1f}"), fmt_num(s.short_p95, "{:.1f}"),
         fmt_num(s.short_max, "{:.1f}"), fmt_num(s.max_engine_queue, "{:.1f}"));
     out += fmt::format(
         "    long:  alone median {} | under load median {}\n"

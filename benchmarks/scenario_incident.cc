@@ -4,7 +4,8 @@
 // Per execution mode (exclusive, pool, continuous), in a fresh child process each so that
 // LibTorch's process-global thread settings and the memory figures belong to that mode alone:
 //   1. load the model; note VmRSS before and after, and the peak (VmHWM) over the whole run;
-//   2. the short request alone, on an idle engine, --idle-runs times (median);
+//   2. the short request alone, on an idle engine, --idle-runs times before step 4 and again
+//      after it (the median of both is the idle reference: the machine's speed drifts);
 //   3. the long request alone, --long-alone-runs times (median);
 //   4. --repeats times: start the long request (translate_batch of --long-sentences sentences,
 //      bulk priority, exactly --long-tokens new tokens each), and after a random offset in
@@ -279,6 +280,21 @@ Row run_mode(const Params& p, const std::string& mode, bool progress) {
       long_load.push_back(long_ms);
       say(fmt::format("rep {}/{}: long {:.0f} ms", rep + 1, p.repeats, long_ms));
     }
+    // The short request alone again, now that the load is over: this machine's speed drifts
+    // within minutes, so the idle reference is the median of the runs before and after.
+    stage = "short alone after";
+    std::vector<double> short_after;
+    for (int64_t i = 0; i < p.idle_runs; ++i) {
+      TranslationTimings t;
+      short_after.push_back(run_short(&t));
+      short_alone.push_back(short_after.back());
+      short_alone_queue.push_back(t.queue_ms);
+    }
+    row.vec["short_alone_ms"] = short_alone;
+    row.vec["short_alone_queue_ms"] = short_alone_queue;
+    row.vec["short_alone_after_ms"] = short_after;
+    say(fmt::format("short alone after the load: median {:.1f} ms over {} runs (before: {:.1f})",
+                    median(short_after), short_after.size(), short_idle));
     row.vec["offset_ms"] = offsets;
     row.vec["short_load_ms"] = short_load;
     row.vec["short_load_queue_ms"] = short_queue;

@@ -1,6 +1,7 @@
 // batch_decoder.cc — see batch_decoder.h.
 #include "decoding/batch_decoder.h"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -113,17 +114,31 @@ std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool(
     if (preempted) *preempted = true;
     return finished;
   }
+  // Each sentence's search step (logits processors, log-softmax, argmax or top-k over the
+  // vocabulary) is a handful of small operations on its own rows: with 64 sentences they took
+  // ~10 ms of a 45 ms step run one after another. The sentences are independent, so they are
+  // spread over the intra-op threads; each search runs single-threaded inside, as it would
+  // alone, so its result does not depend on how the sentences were split.
+  std::vector<std::pair<uint64_t, Group*>> active;
+  for (auto& [id, g] : groups_)
+    if (g.tier <= max_tier) active.emplace_back(id, &g);
+  std::vector<std::vector<int64_t>> sources(active.size());
+  at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      Group& g = *active[static_cast<size_t>(i)].second;
+      auto rows = logits.index_select(0, torch::tensor(g.slots, torch::kInt64));
+      sources[static_cast<size_t>(i)] = g.search->step(rows);
+    }
+  });
   std::vector<uint64_t> done_ids;
-  for (auto& [id, g] : groups_) {
-    if (g.tier > max_tier) continue;
-    auto rows = logits.index_select(0, torch::tensor(g.slots, torch::kInt64));
-    const auto source = g.search->step(rows);
+  for (size_t i = 0; i < active.size(); ++i) {
+    Group& g = *active[i].second;
     if (g.search->done()) {
-      done_ids.push_back(id);
+      done_ids.push_back(active[i].first);
       continue;
     }
     std::vector<int64_t> src_slots;
-    for (int64_t s : source) src_slots.push_back(g.slots[static_cast<size_t>(s)]);
+    for (int64_t s : sources[i]) src_slots.push_back(g.slots[static_cast<size_t>(s)]);
     cache_.reorder_self(g.slots, src_slots);
   }
   for (uint64_t id : done_ids) {

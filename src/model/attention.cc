@@ -7,9 +7,22 @@
 
 namespace tolk::model {
 namespace {
-// Above this many elements of K per call (4 MB of float32), a single-query attention uses
-// batched matrix products instead of multiply-and-sum; measured crossover on 2 cores: 1–2 M.
-constexpr int64_t kBroadcastMaxElements = int64_t{1} << 20;
+// Single-query attention by multiply-and-sum materialises [rows, heads, keys, head_dim]
+// temporaries; it runs over at most this many elements of K at a time (2 MB of float32, in
+// cache), one block of rows after another. Measured on 2 cores for 64 rows × 8 heads × 64
+// dims (ms per call, multiply-and-sum in one piece / batched matrix products / in blocks):
+// 16 keys 0.34 / 1.50 / 0.32, 64 keys 1.50 / 1.93 / 1.06, 256 keys 8.2 / 7.0–9.3 / 4.0–5.9,
+// 400 keys 13–15 / 10–11 / 9.3–11. Batched products of [1, hd]·[hd, keys] go to BLAS one
+// (row, head) at a time, with a tensor view made for each. A hand-written loop lost to both.
+constexpr int64_t kBlockElements = int64_t{1} << 19;
+
+torch::Tensor single_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                           const torch::Tensor& mask) {
+  auto scores = (q * k).sum(-1);                                  // [B, H, Tk]
+  if (mask.defined()) scores = scores + mask.squeeze(2);          // [B|1, 1|H, Tk]
+  auto probs = torch::softmax(scores, -1);
+  return (probs.unsqueeze(-1) * v).sum(-2);                       // [B, H, hd]
+}
 }  // namespace
 
 torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
@@ -20,29 +33,22 @@ torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& mask) {
   if (q.size(2) == 1) {
+    // One query per (row, head): every incremental decoder step.
     const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
     const bool same_batch = q.size(0) == B && q.size(1) == H;  // else k is broadcast over q
-    if (!same_batch || B * H * Tk * hd <= kBroadcastMaxElements) {
-      // One query per (row, head) — every incremental decoder step. As a batched matrix
-      // product these are B·H tiny [1, hd]·[hd, Tk] products, which LibTorch hands to BLAS one
-      // by one; for small caches multiply-and-sum is faster (measured: 0.2 vs 1.3 ms for 35
-      // rows × 16 keys). A hand-written one-pass loop over the cache lost to both.
-      auto scores = (q * k).sum(-1);                                  // [B, H, Tk]
-      if (mask.defined()) scores = scores + mask.squeeze(2);          // [B|1, 1|H, Tk]
-      auto probs = torch::softmax(scores, -1);
-      auto out = (probs.unsqueeze(-1) * v).sum(-2);                   // [B, H, hd]
+    const int64_t block = std::max<int64_t>(1, kBlockElements / std::max<int64_t>(1, H * Tk * hd));
+    if (!same_batch || block >= B) {
+      auto out = single_query(q, k, v, mask);
       return out.reshape({out.size(0), 1, -1});
     }
-    // Long caches: multiply-and-sum materialises a [B, H, Tk, hd] temporary twice per call
-    // (33 MB for 64 rows × 256 keys — allocated, page-faulted and freed every step); batched
-    // products read the cache once (measured, 2 threads: 9.9 vs 37.6 ms for 64 rows × 256 keys).
-    // The cache views merge (B, H) without a copy: rows and heads are contiguous blocks.
-    auto kk = k.reshape({B * H, Tk, hd});
-    auto vv = v.reshape({B * H, Tk, hd});
-    auto scores = torch::bmm(q.reshape({B * H, 1, hd}), kk.transpose(1, 2)).view({B, H, Tk});
-    if (mask.defined()) scores = scores + mask.squeeze(2);
-    auto probs = torch::softmax(scores, -1);
-    return torch::bmm(probs.view({B * H, 1, Tk}), vv).view({B, 1, H * hd});
+    auto out = torch::empty({B, H, hd}, q.options());
+    const bool mask_per_row = mask.defined() && mask.size(0) == B;
+    for (int64_t b = 0; b < B; b += block) {
+      const int64_t n = std::min(block, B - b);
+      const auto m = mask_per_row ? mask.narrow(0, b, n) : mask;
+      out.narrow(0, b, n).copy_(single_query(q.narrow(0, b, n), k.narrow(0, b, n), v.narrow(0, b, n), m));
+    }
+    return out.view({B, 1, H * hd});
   }
   auto scores = torch::matmul(q, k.transpose(-1, -2));
   if (mask.defined()) scores = scores + mask;

@@ -164,7 +164,7 @@ class ContinuousExecutor final : public Executor {
                                 : 0;
     for (;;) {
       std::vector<Pending> admit;
-      bool bulk_turn = true, interactive_present = false;
+      bool bulk_turn = true, interactive_present = false, interactive_running = false;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] {
@@ -176,8 +176,8 @@ class ContinuousExecutor final : public Executor {
         const auto now = clock_type::now();
         const bool interactive_encoding = std::any_of(
             encoding.begin(), encoding.end(), [](const Encoding& e) { return e.job->tier() == 0; });
-        interactive_present =
-            decoder.sentences_in_tier(0) > 0 || queues_.size(0) > 0 || interactive_encoding;
+        interactive_running = decoder.sentences_in_tier(0) > 0 || interactive_encoding;
+        interactive_present = interactive_running || queues_.size(0) > 0;
         if (interactive_present) {
           if (!interactive_since) interactive_since = now;
           // Bulk's guaranteed share starts once interactive load outlasts the grace period.
@@ -203,8 +203,12 @@ class ContinuousExecutor final : public Executor {
       bool encoded = run_encoder_unit(decoder, encoding, bulk_turn || !interactive_present);
 
       // A few milliseconds of a cache growth being prepared (cache_growth.h), cut short as soon
-      // as an interactive sentence waits.
-      if (growth_.pending()) prepare_storage_unit();
+      // as an interactive sentence waits. None while an interactive sentence is being encoded or
+      // decoded (except on bulk's turn): the growth serves waiting bulk and normal work, and each
+      // slice would add its milliseconds to every step of the interactive one. (An interactive
+      // sentence that merely waits does not stop it: it may be waiting for budget that only
+      // the growth's beneficiaries free.)
+      if (growth_.pending() && (bulk_turn || !interactive_running)) prepare_storage_unit();
 
       // One decoder step. While interactive work is present, bulk rows sit out (but keep their
       // slots) except on bulk's turn; a step that includes non-interactive rows is abandoned

@@ -1,6 +1,6 @@
-// Single-query attention (every incremental decoder step) takes one of two kernels by size:
-// multiply-and-sum for small caches, batched matrix products for long ones. Both must give
-// softmax(q·Kᵀ + mask)·V, on the strided cache views the decoder passes them.
+// Single-query attention (every incremental decoder step) runs in one piece for small caches
+// and in blocks of rows for long ones. Both must give softmax(q·Kᵀ + mask)·V, on the strided
+// cache views the decoder passes them, whatever the size of the last block.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -20,13 +20,14 @@ torch::Tensor reference(const torch::Tensor& q, const torch::Tensor& k, const to
 }
 }  // namespace
 
-TEST_CASE("single-query attention: both kernels equal the definition on cache views", "[model][attention]") {
+TEST_CASE("single-query attention: in one piece and in blocks, equal to the definition on cache views", "[model][attention]") {
   torch::manual_seed(7);
   const int64_t slots = 70, H = 8, hd = 64, max_len = 256;
   auto cache_k = torch::randn({slots, H, max_len, hd});
   auto cache_v = torch::randn({slots, H, max_len, hd});
-  // (rows, keys): the first two stay under the multiply-and-sum limit, the others go over it.
-  for (auto [rows, keys] : {std::pair<int64_t, int64_t>{1, 16}, {8, 64}, {35, 200}, {64, 256}}) {
+  // (rows, keys): the first two fit in one block; the others take blocks of 5 and 4 rows,
+  // 37 rows ending with a block of 2.
+  for (auto [rows, keys] : {std::pair<int64_t, int64_t>{1, 16}, {8, 64}, {35, 200}, {37, 200}, {64, 256}}) {
     INFO(rows << " rows, " << keys << " keys");
     auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);  // as split_heads leaves it
     auto k = cache_k.narrow(0, 0, rows).narrow(2, 0, keys);
