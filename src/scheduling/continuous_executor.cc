@@ -210,6 +210,12 @@ class ContinuousExecutor final : public Executor {
       // the growth's beneficiaries free.)
       if (growth_.pending() && (bulk_turn || !interactive_running)) prepare_storage_unit();
 
+      // Newcomers first (DESIGN.md: waiting sentences are admitted before each step): while no
+      // interactive work is present, the encoder jobs in progress run to their end before the
+      // next decoder step, so that a burst joins one full step instead of trickling in one
+      // chunk per step. An interactive arrival still waits for one encoder layer at most.
+      if (encoded && !interactive_present && !encoding.empty()) continue;
+
       // One decoder step. While interactive work is present, bulk rows sit out (but keep their
       // slots) except on bulk's turn; a step that includes non-interactive rows is abandoned
       // between layers as soon as an interactive newcomer waits.
