@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 #include "bench_util.h"
+#include "model/linear.h"
+#include "model/weights.h"
 
 namespace tolk::bench {
 
@@ -85,9 +87,12 @@ double gemm_gflops(const std::string& compute_type, int64_t rows, const GemmShap
     else
       call = [&] { torch::linear(x, w, b); };
   } else if (compute_type == "bfloat16") {
-    auto wb = w.to(torch::kBFloat16);
-    // As tolk's bf16 layers do it: convert the input, multiply, return float32, add the bias.
-    call = [&, wb] { torch::linear(x.to(torch::kBFloat16), wb).to(torch::kFloat32).add_(b); };
+    // Through tolk's own bf16 layer (model/linear.h): oneDNN, or for one row the AVX512-BF16
+    // kernel where the CPU has it (model/bf16_gemv.h), whichever tolk would use.
+    model::Linear layer;
+    layer.weight = w.to(torch::kBFloat16);
+    layer.bias = b;
+    call = [&, layer] { model::linear(x, layer); };
   } else if (compute_type == "int8") {
     auto packed = prepack_int8(w, b).toCustomClass<LinearPackedParamsBase>();
     call = [&, packed] { packed->apply_dynamic(x, false); };

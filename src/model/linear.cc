@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "model/bf16_gemv.h"
 #include "tolk/status.h"
 
 namespace tolk::model {
@@ -92,6 +93,22 @@ torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight
   return y.to_dense().view(sizes);
 }
 
+// float32 input × bfloat16 weights → float32. One to a few rows (a decoder step of a lone
+// sentence) through bf16_gemv.h's kernel where the CPU has one, else oneDNN via LibTorch.
+torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor& weight) {
+  const int64_t in = weight.size(1);
+  const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
+  if (rows <= kBf16GemvMaxRows && !x.requires_grad() && !weight.requires_grad()) {
+    auto x2 = x.reshape({rows, in}).contiguous();
+    if (bf16_gemv_applies(x2, weight)) {
+      auto sizes = x.sizes().vec();
+      sizes.back() = weight.size(0);
+      return bf16_gemv(x2, weight).view(sizes);
+    }
+  }
+  return torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
+}
+
 }  // namespace
 
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
@@ -106,14 +123,14 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
   }
   if (layer.weight.scalar_type() == x.scalar_type())
     return float32_linear(x, layer.weight, layer.bias, false);
-  auto y = torch::linear(x.to(layer.weight.scalar_type()), layer.weight).to(x.scalar_type());
+  auto y = low_precision_product(x, layer.weight);
   return layer.bias.defined() ? y.add_(layer.bias) : y;
 }
 
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
   if (weight.scalar_type() == x.scalar_type())
     return float32_linear(x, weight, {}, /*prefer_blas=*/!blas_is_generic());
-  return torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
+  return low_precision_product(x, weight);
 }
 
 }  // namespace tolk::model

@@ -1,0 +1,35 @@
+// bf16_gemv.h — one float32 row times bfloat16 weights, with the CPU's AVX512-BF16
+// dot-product instruction.
+//
+// Why not torch::linear: a decoder step of a lone sentence multiplies one row by every weight
+// matrix, which is bound by reading the weights (2 bytes each). LibTorch 1.13 sends a bfloat16
+// product to oneDNN, which costs ~70–100 µs per call whatever the size (measured, 1 row ×
+// 1536×512: 108 µs, i.e. 15 GB/s for weights that sit in cache); a decoder step makes 37 such
+// calls. This kernel streams each weight row once and keeps the input rows in registers.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace tolk::model {
+
+// Rows up to which bf16_gemv is used. Measured on 2 cores (µs, oneDNN / this kernel):
+// 1 row × 1536×512 99–188 / 38–50, 512×2048 111–235 / 53–72, 8192×512 434–790 / 418–455;
+// 2 rows already even (99 / 98, 109 / 109), 3 rows slower (101 / 134): the dot-product
+// instruction's throughput, not memory, then bounds it, and oneDNN's AMX tiles win.
+constexpr int64_t kBf16GemvMaxRows = 1;
+
+// Whether this CPU has AVX512-BF16 (and the build has the kernel).
+bool bf16_gemv_available() noexcept;
+
+// Whether bf16_gemv takes these operands: x float32 [rows, in] with rows ≤ kBf16GemvMaxRows,
+// w bfloat16 [out, in], both contiguous, in a multiple of 32, and the CPU able.
+bool bf16_gemv_applies(const torch::Tensor& x, const torch::Tensor& w) noexcept;
+
+// y = x·wᵀ as float32 [rows, out]. x is rounded to bfloat16 (to nearest even, as
+// x.to(torch::kBFloat16) does) and products are summed in float32, as oneDNN does; only the
+// order of the additions differs. Callers check bf16_gemv_applies first.
+torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w);
+
+}  // namespace tolk::model
