@@ -117,8 +117,8 @@ std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool(
   // Each sentence's search step (logits processors, log-softmax, argmax or top-k over the
   // vocabulary) is a handful of small operations on its own rows: with 64 sentences they took
   // ~10 ms of a 45 ms step run one after another. The sentences are independent, so they are
-  // spread over the intra-op threads; each search runs single-threaded inside, as it would
-  // alone, so its result does not depend on how the sentences were split.
+  // spread over the intra-op threads. Their operations work row by row (softmax, argmax,
+  // top-k), so a sentence's result does not depend on how the sentences were split.
   std::vector<std::pair<uint64_t, Group*>> active;
   for (auto& [id, g] : groups_)
     if (g.tier <= max_tier) active.emplace_back(id, &g);

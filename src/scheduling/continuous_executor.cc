@@ -7,8 +7,9 @@
 // encoder layer of the most urgent job (a job joins the decoder after its last layer), and runs
 // one decoder step — unless no interactive work is present and encoder jobs are in progress:
 // then those finish first, so that a burst joins one full step. Work is cut this small so an
-// arriving interactive request waits only for the unit in progress: a decoder step that includes non-interactive rows is abandoned between
-// layers as soon as an interactive sentence waits (it is simply run again later), an
+// arriving interactive request waits only for the unit in progress: a decoder step that
+// includes non-interactive rows is abandoned between layers as soon as an interactive
+// sentence waits (it is simply run again later), an
 // interactive job overtakes the other encoder jobs, which keep their state, and a large cache
 // growth is zeroed a few milliseconds at a time between the other units (cache_growth.h), but
 // not while an interactive sentence is being served.
