@@ -124,6 +124,8 @@ std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool(
     if (g.tier <= max_tier) active.emplace_back(id, &g);
   std::vector<std::vector<int64_t>> sources(active.size());
   at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
+    // InferenceMode is thread-local and at::parallel_for does not carry it to its workers.
+    c10::InferenceMode guard;
     for (int64_t i = begin; i < end; ++i) {
       Group& g = *active[static_cast<size_t>(i)].second;
       auto rows = logits.index_select(0, torch::tensor(g.slots, torch::kInt64));
