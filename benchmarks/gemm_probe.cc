@@ -2,18 +2,18 @@
 #include "gemm_probe.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/native/quantized/PackedParams.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 
 #include "bench_util.h"
 #include "model/linear.h"
 #include "model/weights.h"
+#include "util/blas_threads.h"
 
 namespace tolk::bench {
 
@@ -56,16 +56,30 @@ double seconds_per_call(F&& f, double min_seconds) {
   return elapsed / static_cast<double>(calls);
 }
 
-torch::IValue prepack_int8(const torch::Tensor& w, const torch::Tensor& b) {
-  auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-8).to(torch::kDouble);
-  auto q = torch::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong), 0,
-                                       torch::kQInt8);
-  static const auto prepack =
-      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
-  at::globalContext().setQEngine(at::QEngine::ONEDNN);
-  torch::jit::Stack stack{q, c10::optional<torch::Tensor>(b)};
-  prepack.callBoxed(&stack);
-  return stack.at(0);
+
+}  // namespace
+
+namespace {
+
+// One product [x] · [w]ᵀ + b through tolk's own linear layer (model/linear.h) in
+// `compute_type`: float32 through LibTorch's BLAS below 16 rows (split over the intra-op
+// threads) and oneDNN from 16 on; bfloat16 through oneDNN, or for one row the AVX512-BF16
+// kernel where the CPU has it; int8 through LibTorch's dynamic quantized product (oneDNN).
+std::function<void()> product(const std::string& compute_type, const torch::Tensor& x,
+                              const torch::Tensor& w, const torch::Tensor& b) {
+  model::Linear layer;
+  layer.bias = b;
+  if (compute_type == "float32") {
+    layer.weight = w;
+  } else if (compute_type == "bfloat16") {
+    layer.weight = w.to(torch::kBFloat16);
+  } else if (compute_type == "int8") {
+    layer.weight = w;
+    layer.int8 = model::quantize_linear(layer);
+  } else {
+    throw std::invalid_argument("unknown compute type '" + compute_type + "'");
+  }
+  return [x, layer] { model::linear(x, layer); };
 }
 
 }  // namespace
@@ -74,35 +88,40 @@ double gemm_gflops(const std::string& compute_type, int64_t rows, const GemmShap
                    int threads, int repeats, double min_seconds) {
   c10::InferenceMode guard;
   at::set_num_threads(threads);
+  util::keep_blas_on_calling_thread();  // as a TranslatorEngine does
   torch::manual_seed(1);
-  auto w = torch::randn({shape.out, shape.in}) * 0.02;
-  auto b = torch::zeros({shape.out});
-  auto x = torch::randn({rows, shape.in});
-  std::function<void()> call;
-  if (compute_type == "float32") {
-    // As tolk's float32 layers do it (src/model/linear.cc): oneDNN from 16 rows on, LibTorch's
-    // BLAS below.
-    if (rows >= 16)
-      call = [&] { at::mkldnn_linear(x.to_mkldnn(), w, b).to_dense(); };
-    else
-      call = [&] { torch::linear(x, w, b); };
-  } else if (compute_type == "bfloat16") {
-    // Through tolk's own bf16 layer (model/linear.h): oneDNN, or for one row the AVX512-BF16
-    // kernel where the CPU has it (model/bf16_gemv.h), whichever tolk would use.
-    model::Linear layer;
-    layer.weight = w.to(torch::kBFloat16);
-    layer.bias = b;
-    call = [&, layer] { model::linear(x, layer); };
-  } else if (compute_type == "int8") {
-    auto packed = prepack_int8(w, b).toCustomClass<LinearPackedParamsBase>();
-    call = [&, packed] { packed->apply_dynamic(x, false); };
-  } else {
-    throw std::invalid_argument("unknown compute type '" + compute_type + "'");
-  }
+  const auto call = product(compute_type, torch::randn({rows, shape.in}),
+                            torch::randn({shape.out, shape.in}) * 0.02, torch::zeros({shape.out}));
   std::vector<double> rates;
   const double flops = 2.0 * static_cast<double>(rows * shape.out * shape.in);
   for (int r = 0; r < repeats; ++r) rates.push_back(flops / seconds_per_call(call, min_seconds) / 1e9);
   return median(rates);
+}
+
+double decoder_step_products_ms(const std::string& compute_type, const ModelShape& m, int threads,
+                                int repeats, double min_seconds) {
+  c10::InferenceMode guard;
+  at::set_num_threads(threads);
+  util::keep_blas_on_calling_thread();  // as a TranslatorEngine does
+  torch::manual_seed(1);
+  const int64_t d = m.d_model;
+  // Per layer: fused self-attention QKV, its output, the cross-attention query and output, the
+  // feed-forward pair; then the output projection. Every matrix distinct, as in the model.
+  std::vector<GemmShape> shapes;
+  for (int64_t l = 0; l < m.decoder_layers; ++l)
+    for (const GemmShape& s : {GemmShape{"qkv", 3 * d, d}, GemmShape{"out", d, d},
+                               GemmShape{"cross_q", d, d}, GemmShape{"cross_out", d, d},
+                               GemmShape{"fc1", m.decoder_ffn, d}, GemmShape{"fc2", d, m.decoder_ffn}})
+      shapes.push_back(s);
+  shapes.push_back({"lm_head", m.vocab, d});
+  std::vector<std::function<void()>> calls;
+  for (const auto& s : shapes)
+    calls.push_back(product(compute_type, torch::randn({1, s.in}), torch::randn({s.out, s.in}) * 0.02,
+                            torch::zeros({s.out})));
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r)
+    ms.push_back(1e3 * seconds_per_call([&] { for (const auto& c : calls) c(); }, min_seconds));
+  return median(ms);
 }
 
 double memory_read_gbps(int threads, int repeats) {

@@ -23,12 +23,19 @@ struct ModelShape {
 ModelShape read_model_shape(const std::string& model_dir);  // throws on a missing config
 std::vector<GemmShape> model_gemm_shapes(const ModelShape& m);
 
-// GFLOP/s of `rows` × shape in compute type "float32", "bfloat16" or "int8" (the same kernels
-// tolk's linear layers use: torch::linear; bf16 input and weights; LibTorch's dynamic int8
-// through oneDNN), with `threads` intra-op threads: the median of `repeats` timings of a
-// loop of at least `min_seconds`.
+// GFLOP/s of `rows` × shape in compute type "float32", "bfloat16" or "int8" through tolk's own
+// linear layer (model/linear.h: the kernels tolk picks for that row count and CPU), with
+// `threads` intra-op threads: the median of `repeats` timings of a loop of at least
+// `min_seconds`.
 double gemm_gflops(const std::string& compute_type, int64_t rows, const GemmShape& shape,
                    int threads, int repeats, double min_seconds = 0.1);
+
+// Milliseconds of one decoder step's one-row products for model shape `m` (every layer's
+// matrices and the output projection, each a distinct matrix as in the model, called in order):
+// what the GEMM rate is for one generated token when the weights do not stay in cache between
+// uses, as they do not in a real step. The median of `repeats` timings.
+double decoder_step_products_ms(const std::string& compute_type, const ModelShape& m, int threads,
+                                int repeats, double min_seconds = 0.2);
 
 // Reading a large float32 buffer: GB/s, the bound for one-row products.
 double memory_read_gbps(int threads, int repeats);

@@ -163,8 +163,16 @@ int run_throughput(Flags& flags, const Context& ctx) {
 
 // The time one sentence would take if every linear layer ran at the rate `gemm` measures for
 // its shape and row count: encoder products at `source` rows, decoder products at one row.
-double gemm_bound_ms(const ModelShape& m, const std::string& type, int threads, int64_t source,
-                     int64_t generated) {
+// `hot_ms` times each decoder product alone in a loop, its matrix staying in cache between
+// calls; `streamed_ms` times a whole step's products over distinct matrices in order
+// (decoder_step_products_ms), as a real step reads them. Both are lower bounds; the streamed
+// one is the tighter, and the one the latency goal is judged against.
+struct LatencyBound {
+  double hot_ms = 0, streamed_ms = 0;
+};
+
+LatencyBound gemm_bound_ms(const ModelShape& m, const std::string& type, int threads, int64_t source,
+                           int64_t generated) {
   std::map<std::pair<std::string, int64_t>, double> rate;
   auto ms = [&](const GemmShape& s, int64_t rows) {
     auto key = std::make_pair(s.name + std::to_string(s.out) + "x" + std::to_string(s.in), rows);
@@ -175,11 +183,12 @@ double gemm_bound_ms(const ModelShape& m, const std::string& type, int threads, 
   const GemmShape qkv{"qkv", 3 * d, d}, out{"out", d, d}, kv{"kv", 2 * d, d},
       efc1{"efc1", m.encoder_ffn, d}, efc2{"efc2", d, m.encoder_ffn}, dfc1{"dfc1", m.decoder_ffn, d},
       dfc2{"dfc2", d, m.decoder_ffn}, head{"head", m.vocab, d};
-  double total = m.encoder_layers * (ms(qkv, source) + ms(out, source) + ms(efc1, source) + ms(efc2, source));
-  total += m.decoder_layers * ms(kv, source);
-  total += generated * (m.decoder_layers * (ms(qkv, 1) + 3 * ms(out, 1) + ms(dfc1, 1) + ms(dfc2, 1)) +
-                        ms(head, 1));
-  return total;
+  double source_side = m.encoder_layers * (ms(qkv, source) + ms(out, source) + ms(efc1, source) + ms(efc2, source));
+  source_side += m.decoder_layers * ms(kv, source);
+  const double hot_step =
+      m.decoder_layers * (ms(qkv, 1) + 3 * ms(out, 1) + ms(dfc1, 1) + ms(dfc2, 1)) + ms(head, 1);
+  const double streamed_step = decoder_step_products_ms(type, m, threads, 3);
+  return {source_side + generated * hot_step, source_side + generated * streamed_step};
 }
 
 int run_latency(Flags& flags, const Context& ctx) {
@@ -190,8 +199,9 @@ int run_latency(Flags& flags, const Context& ctx) {
   require_all_flags_used(flags);
   fmt::print("\"{}\" eng_Latn -> fra_Latn, greedy, translate_sync on an idle engine, {} runs\n"
              "(60M-random: 8 new tokens, forced)\n\n", kShortText, runs);
-  fmt::print("{:<11} {:<9} {:>3} {:>5} {:>4} {:>9} {:>9} {:>12} {:>8}\n", "model", "type", "thr",
-             "src", "gen", "p50 ms", "p95 ms", "GEMM bound", "p50/bnd");
+  fmt::print("{:<11} {:<9} {:>3} {:>5} {:>4} {:>9} {:>9} {:>11} {:>8} {:>10} {:>8}\n", "model",
+             "type", "thr", "src", "gen", "p50 ms", "p95 ms", "GEMM bound", "p50/bnd", "hot bound",
+             "p50/hot");
   Json rows = Json::array();
   for (const auto& subject : subjects(c)) {
     const ModelShape shape = read_model_shape(subject.dir);
@@ -211,17 +221,19 @@ int run_latency(Flags& flags, const Context& ctx) {
         if (!r.ok()) throw std::runtime_error("latency: " + r.error);
         const std::string ran_as = engine->model_info("m").compute_type;
         engine.reset();
-        const double bound = gemm_bound_ms(shape, ran_as, static_cast<int>(t), r.source_tokens,
-                                           r.generated_tokens);
+        const LatencyBound bound = gemm_bound_ms(shape, ran_as, static_cast<int>(t),
+                                                 r.source_tokens, r.generated_tokens);
         const double p50 = percentile(ms, 50), p95 = percentile(ms, 95);
-        fmt::print("{:<11} {:<9} {:>3} {:>5} {:>4} {:>9.2f} {:>9.2f} {:>12.2f} {:>8.2f}\n",
-                   subject.label, ran_as, t, r.source_tokens, r.generated_tokens, p50, p95, bound,
-                   p50 / bound);
+        fmt::print("{:<11} {:<9} {:>3} {:>5} {:>4} {:>9.2f} {:>9.2f} {:>11.2f} {:>8.2f} {:>10.2f} {:>8.2f}\n",
+                   subject.label, ran_as, t, r.source_tokens, r.generated_tokens, p50, p95,
+                   bound.streamed_ms, p50 / bound.streamed_ms, bound.hot_ms, p50 / bound.hot_ms);
         std::fflush(stdout);
         rows.push(Json::object().set("model", subject.label).set("compute_type", ran_as)
                       .set("threads", t).set("source_tokens", r.source_tokens)
                       .set("generated_tokens", r.generated_tokens).set("p50_ms", p50)
-                      .set("p95_ms", p95).set("gemm_bound_ms", bound).set("p50_over_bound", p50 / bound)
+                      .set("p95_ms", p95).set("gemm_bound_ms", bound.streamed_ms)
+                      .set("p50_over_bound", p50 / bound.streamed_ms)
+                      .set("gemm_bound_hot_ms", bound.hot_ms).set("p50_over_hot_bound", p50 / bound.hot_ms)
                       .set("samples_ms", ms));
       }
     }

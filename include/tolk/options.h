@@ -13,7 +13,9 @@
 namespace tolk {
 
 // Process-wide settings. LibTorch's thread pools are global to the process, so the engine sets
-// them once, when it is created (0 = leave LibTorch's current setting alone).
+// them once, when it is created (0 = leave LibTorch's current setting alone). Creating an engine
+// also puts OpenBLAS, where it is LibTorch's BLAS, on the calling thread: tolk spreads products
+// over LibTorch's OpenMP threads itself, and a second pool would compete with them for the cores.
 struct EngineOptions {
   int intra_threads = 0;
   std::string log_level = "warn";  // "debug", "info", "warn", "error", "off"

@@ -16,6 +16,7 @@
 #include "engine/sentence_plan.h"
 #include "text/utf8.h"
 #include "tolk/engine.h"
+#include "util/blas_threads.h"
 #include "util/log.h"
 
 namespace tolk {
@@ -94,6 +95,8 @@ TranslatorEngine::TranslatorEngine(EngineOptions options) : impl_(std::make_uniq
     throw Error(StatusCode::kInvalidArgument, "intra_threads must be >= 0 (0 = LibTorch default)");
   // LibTorch's intra-op pool is process-global: set once, here, and only when asked.
   if (options.intra_threads > 0) torch::set_num_threads(options.intra_threads);
+  // One pool of compute threads: OpenBLAS's own pool would compete with OpenMP's on the cores.
+  if (util::keep_blas_on_calling_thread()) log::debug("OpenBLAS runs on the calling thread");
   if (options.async_threads < 1 || options.async_threads > 1024)
     throw Error(StatusCode::kInvalidArgument, "async_threads must be in [1, 1024]");
   if (options.max_queued_requests < 1)

@@ -2,6 +2,7 @@
 #include "model/linear.h"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/native/quantized/PackedParams.h>
 #include <torch/torch.h>
@@ -77,13 +78,45 @@ bool blas_is_generic() {
   return generic;
 }
 
+// Below this many multiply-adds a product stays on one thread: handing half of it to another
+// thread costs more than it saves.
+constexpr int64_t kMinSplitWork = int64_t{1} << 17;
+
+// LibTorch's BLAS product with its output columns split over the intra-op (OpenMP) threads.
+// In an engine OpenBLAS runs on the calling thread (util/blas_threads.h), so this split is what
+// puts a large product on every core. Each part is the same product over a slice of the weight
+// rows.
+torch::Tensor blas_linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                          int64_t rows) {
+  const int64_t in = weight.size(1), out = weight.size(0);
+  const int threads = at::get_num_threads();
+  if (threads < 2 || at::in_parallel_region() || rows * out * in < kMinSplitWork)
+    return torch::linear(x, weight, bias);
+  auto x2 = x.reshape({rows, in});
+  auto y = torch::empty({rows, out}, x.options());
+  // Parts start at multiples of 64 columns, so BLAS meets the same column blocks, and the same
+  // remainder at the end, as in the unsplit product: the values are the same bits.
+  constexpr int64_t kColumns = 64;
+  at::parallel_for(0, (out + kColumns - 1) / kColumns, 1, [&](int64_t first, int64_t last) {
+    c10::InferenceMode guard;  // thread-local, and parallel_for does not carry it
+    const int64_t begin = first * kColumns, end = std::min(out, last * kColumns);
+    auto w = weight.narrow(0, begin, end - begin);
+    auto part = bias.defined() ? torch::addmm(bias.narrow(0, begin, end - begin), x2, w.t())
+                               : torch::mm(x2, w.t());
+    y.narrow(1, begin, end - begin).copy_(part);
+  });
+  auto sizes = x.sizes().vec();
+  sizes.back() = out;
+  return y.view(sizes);
+}
+
 torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight,
                              const torch::Tensor& bias, bool prefer_blas) {
   const int64_t in = weight.size(1);
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
   // Autograd (the trainer) needs LibTorch's own differentiable product.
-  if (rows < kOneDnnMinRows || prefer_blas || x.requires_grad() || weight.requires_grad())
-    return torch::linear(x, weight, bias);
+  if (x.requires_grad() || weight.requires_grad()) return torch::linear(x, weight, bias);
+  if (rows < kOneDnnMinRows || prefer_blas) return blas_linear(x, weight, bias, rows);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
   // A narrowed weight (the sliced output projection) must be contiguous for oneDNN's view.
