@@ -3,6 +3,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "model/decoder_state.h"
 
 namespace tolk::model {
@@ -15,6 +20,62 @@ namespace {
 // 400 keys 13–15 / 10–11 / 9.3–11. Batched products of [1, hd]·[hd, keys] go to BLAS one
 // (row, head) at a time, with a tensor view made for each. A hand-written loop lost to both.
 constexpr int64_t kBlockElements = int64_t{1} << 19;
+
+// Up to this many elements of K, single-query attention runs as one plain loop: a one-sentence
+// decoder step is dominated by the dispatch of its ~700 small LibTorch operations, and the
+// multiply-and-sum path below is 9 of them per call, two calls per layer.
+constexpr int64_t kLoopElements = int64_t{1} << 16;
+
+bool loop_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                  const torch::Tensor& mask) {
+  const auto f = torch::kFloat32;
+  if (q.scalar_type() != f || k.scalar_type() != f || v.scalar_type() != f) return false;
+  if (mask.defined() && (mask.scalar_type() != f || mask.dim() != 4 || mask.stride(3) != 1)) return false;
+  if (q.requires_grad() || k.requires_grad() || v.requires_grad()) return false;
+  return q.size(0) == k.size(0) && q.size(1) == k.size(1) && q.stride(3) == 1 &&
+         k.stride(3) == 1 && v.stride(3) == 1 && k.numel() <= kLoopElements;
+}
+
+// softmax(q·kᵀ + mask)·v for q [B, H, 1, hd] over k/v [B, H, Tk, hd] (any strides but the last),
+// mask [B|1, H|1, 1, Tk]: the same arithmetic as the LibTorch path, in float32.
+torch::Tensor single_query_loop(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const torch::Tensor& mask) {
+  const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
+  auto out = torch::empty({B, 1, H * hd}, q.options());
+  float* o = out.data_ptr<float>();
+  const float* qp = q.data_ptr<float>();
+  const float* kp = k.data_ptr<float>();
+  const float* vp = v.data_ptr<float>();
+  const float* mp = mask.defined() ? mask.data_ptr<float>() : nullptr;
+  const int64_t mb = mp && mask.size(0) > 1 ? mask.stride(0) : 0;
+  const int64_t mh = mp && mask.size(1) > 1 ? mask.stride(1) : 0;
+  std::vector<float> p(static_cast<size_t>(Tk));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      const float* qv = qp + b * q.stride(0) + h * q.stride(1);
+      const float* kbh = kp + b * k.stride(0) + h * k.stride(1);
+      const float* vbh = vp + b * v.stride(0) + h * v.stride(1);
+      float top = -std::numeric_limits<float>::infinity();
+      for (int64_t t = 0; t < Tk; ++t) {
+        const float* kt = kbh + t * k.stride(2);
+        float s = 0.0f;
+        for (int64_t d = 0; d < hd; ++d) s += qv[d] * kt[d];
+        if (mp) s += mp[b * mb + h * mh + t];
+        p[static_cast<size_t>(t)] = s;
+        top = std::max(top, s);
+      }
+      float sum = 0.0f;
+      for (auto& x : p) sum += (x = std::exp(x - top));
+      float* ov = o + (b * H + h) * hd;
+      std::fill(ov, ov + hd, 0.0f);
+      for (int64_t t = 0; t < Tk; ++t) {
+        const float w = p[static_cast<size_t>(t)] / sum;
+        const float* vt = vbh + t * v.stride(2);
+        for (int64_t d = 0; d < hd; ++d) ov[d] += w * vt[d];
+      }
+    }
+  return out;
+}
 
 torch::Tensor single_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                            const torch::Tensor& mask) {
@@ -34,6 +95,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
                      const torch::Tensor& mask) {
   if (q.size(2) == 1) {
     // One query per (row, head): every incremental decoder step.
+    if (loop_applies(q, k, v, mask)) return single_query_loop(q, k, v, mask);
     const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
     const bool same_batch = q.size(0) == B && q.size(1) == H;  // else k is broadcast over q
     const int64_t block = std::max<int64_t>(1, kBlockElements / std::max<int64_t>(1, H * Tk * hd));

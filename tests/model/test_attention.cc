@@ -1,6 +1,7 @@
-// Single-query attention (every incremental decoder step) runs in one piece for small caches
-// and in blocks of rows for long ones. Both must give softmax(q·Kᵀ + mask)·V, on the strided
-// cache views the decoder passes them, whatever the size of the last block.
+// Single-query attention (every incremental decoder step) runs as a plain loop for very small
+// work (one sentence, short caches), in one piece for small caches and in blocks of rows for
+// long ones. All must give softmax(q·Kᵀ + mask)·V, on the strided cache views the decoder
+// passes them, whatever the size of the last block and whatever the mask's broadcast shape.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -27,7 +28,8 @@ TEST_CASE("single-query attention: in one piece and in blocks, equal to the defi
   auto cache_v = torch::randn({slots, H, max_len, hd});
   // (rows, keys): the first two fit in one block; the others take blocks of 5 and 4 rows,
   // 37 rows ending with a block of 2.
-  for (auto [rows, keys] : {std::pair<int64_t, int64_t>{1, 16}, {8, 64}, {35, 200}, {37, 200}, {64, 256}}) {
+  // (1, 16), (2, 30) and (1, 100) are small enough for the loop.
+  for (auto [rows, keys] : {std::pair<int64_t, int64_t>{1, 16}, {2, 30}, {1, 100}, {8, 64}, {35, 200}, {37, 200}, {64, 256}}) {
     INFO(rows << " rows, " << keys << " keys");
     auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);  // as split_heads leaves it
     auto k = cache_k.narrow(0, 0, rows).narrow(2, 0, keys);
@@ -41,5 +43,29 @@ TEST_CASE("single-query attention: in one piece and in blocks, equal to the defi
     auto want = reference(q, k, v, mask);
     REQUIRE(got.sizes() == want.sizes());
     CHECK((got - want).abs().max().item<float>() < 1e-5f);
+  }
+}
+
+TEST_CASE("single-query attention: broadcast masks, no mask and a fully masked row", "[model][attention]") {
+  torch::manual_seed(11);
+  const int64_t H = 4, hd = 32;
+  for (int64_t rows : {1, 3, 40}) {  // 1 and 3 rows take the loop, 40 the LibTorch path
+    const int64_t keys = 24;
+    INFO(rows << " rows");
+    auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);
+    auto k = torch::randn({rows, H, 64, hd}).narrow(2, 0, keys);
+    auto v = torch::randn({rows, H, 64, hd}).narrow(2, 0, keys);
+    auto shared = torch::zeros({1, 1, 1, keys});
+    shared.narrow(3, 20, 4).fill_(model::mask_min_value());  // one mask for every row
+    auto per_head = torch::zeros({1, H, 1, keys});
+    per_head.narrow(1, 1, 1).narrow(3, 0, 5).fill_(model::mask_min_value());
+    auto all_masked = torch::zeros({rows, 1, 1, keys});
+    all_masked.narrow(0, 0, 1).fill_(model::mask_min_value());  // row 0 sees nothing: uniform
+    for (const auto& mask : {shared, per_head, all_masked}) {
+      auto got = model::attend(q, k, v, mask);
+      CHECK((got - reference(q, k, v, mask)).abs().max().item<float>() < 1e-5f);
+    }
+    auto got = model::attend(q, k, v, torch::Tensor());
+    CHECK((got - reference(q, k, v, torch::zeros({1, 1, 1, keys}))).abs().max().item<float>() < 1e-5f);
   }
 }
