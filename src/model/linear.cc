@@ -94,8 +94,9 @@ torch::Tensor blas_linear(const torch::Tensor& x, const torch::Tensor& weight, c
     return torch::linear(x, weight, bias);
   auto x2 = x.reshape({rows, in});
   auto y = torch::empty({rows, out}, x.options());
-  // Parts start at multiples of 64 columns, so BLAS meets the same column blocks, and the same
-  // remainder at the end, as in the unsplit product: the values are the same bits.
+  // Parts start at multiples of 64 columns (whole vector blocks). The values equal the unsplit
+  // product's up to float32 summation order, not always bit for bit: OpenBLAS's SkylakeX build
+  // picks its small-matrix kernels by the product's size (tests/model/test_float32_split.cc).
   constexpr int64_t kColumns = 64;
   at::parallel_for(0, (out + kColumns - 1) / kColumns, 1, [&](int64_t first, int64_t last) {
     c10::InferenceMode guard;  // thread-local, and parallel_for does not carry it

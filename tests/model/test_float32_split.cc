@@ -1,8 +1,12 @@
 // float32 products with few rows go to LibTorch's BLAS, which in an engine runs on the calling
 // thread (util/blas_threads.h); tolk splits their output columns over the intra-op threads
-// itself (model/linear.cc). The split must not change a single value: each part is the same
-// product over a slice of the weight rows. Shapes cover products too small to split, an output
-// size that does not divide evenly, and the output projection (model::project) with many rows.
+// itself (model/linear.cc). The split may change a value only by float32 summation order: on
+// one thread and on two the result is the product (checked against float64), and the two agree
+// to that error. (Not bit for bit: with OPENBLAS_CORETYPE=SkylakeX, as scripts/cpu-env.sh sets
+// it, OpenBLAS picks its small-matrix kernels by the product's size, so half a product may be
+// summed in another order — 3 rows × 512 → 512 differed in the last bits.) Shapes cover
+// products too small to split, an output size that does not divide evenly, and the output
+// projection (model::project) with many rows.
 #include <ATen/Parallel.h>
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
@@ -21,7 +25,7 @@ struct ThreadCount {
 };
 }  // namespace
 
-TEST_CASE("float32 products split over threads equal the product on one thread", "[model][compute][threads]") {
+TEST_CASE("float32 products split over threads agree with the product on one thread", "[model][compute][threads]") {
   c10::InferenceMode guard;
   ThreadCount restore;
   INFO("OpenBLAS on the calling thread: " << util::keep_blas_on_calling_thread());
@@ -40,13 +44,21 @@ TEST_CASE("float32 products split over threads equal the product on one thread",
       auto two = model::linear(x, layer);
       auto two_projected = model::project(x.view({rows, in}), layer.weight);
       REQUIRE(two.sizes() == std::vector<int64_t>({rows, 1, out}));
-      CHECK(torch::equal(one, two));
-      CHECK(torch::equal(one_projected, two_projected));
-      // And both are the product itself (float32 summation error only).
-      auto want = torch::linear(x.to(torch::kDouble), layer.weight.to(torch::kDouble),
-                                layer.bias.to(torch::kDouble));
-      auto scale = torch::linear(x.abs().to(torch::kDouble), layer.weight.abs().to(torch::kDouble));
-      CHECK(((two.to(torch::kDouble) - want).abs() <= scale * 1e-5 + 1e-6).all().item<bool>());
+      // Each is the product itself, up to float32 summation error (Σ|x·w| bounds it).
+      auto xd = x.to(torch::kDouble), wd = layer.weight.to(torch::kDouble);
+      auto want = torch::linear(xd, wd, layer.bias.to(torch::kDouble));
+      auto want_projected = torch::linear(xd.view({rows, in}), wd);
+      auto scale = torch::linear(xd.abs(), wd.abs());
+      auto allowed = scale * 1e-5 + 1e-6;
+      auto close = [](const torch::Tensor& got, const torch::Tensor& ref, const torch::Tensor& bound) {
+        return ((got.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>();
+      };
+      CHECK(close(one, want, allowed));
+      CHECK(close(two, want, allowed));
+      CHECK(close(one_projected, want_projected, allowed.view({rows, out})));
+      CHECK(close(two_projected, want_projected, allowed.view({rows, out})));
+      // And the two agree to that error.
+      CHECK(close(two, one.to(torch::kDouble), allowed));
     }
   }
 }
