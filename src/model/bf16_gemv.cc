@@ -39,7 +39,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline float lane_sum(__m
 template <int64_t Rows>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) void gemv_range(
     const uint16_t* xb, int64_t chunks, const uint16_t* w, int64_t in, int64_t begin, int64_t end,
-    float* y, int64_t out) {
+    const float* bias, float* y, int64_t out) {
   int64_t o = begin;
   for (; o + kBlock <= end; o += kBlock) {
     __m512 acc[Rows][kBlock];
@@ -58,7 +58,8 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void gemv_range(
       }
     }
     for (int64_t r = 0; r < Rows; ++r)
-      for (int64_t b = 0; b < kBlock; ++b) y[r * out + o + b] = lane_sum(acc[r][b]);
+      for (int64_t b = 0; b < kBlock; ++b)
+        y[r * out + o + b] = lane_sum(acc[r][b]) + (bias ? bias[o + b] : 0.0f);
   }
   for (; o < end; ++o) {
     for (int64_t r = 0; r < Rows; ++r) {
@@ -66,7 +67,7 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void gemv_range(
       for (int64_t c = 0; c < chunks; ++c)
         acc = _mm512_dpbf16_ps(acc, input_chunk(xb, r * chunks + c),
                                (__m512bh)_mm512_loadu_si512(w + o * in + c * 32));
-      y[r * out + o] = lane_sum(acc);
+      y[r * out + o] = lane_sum(acc) + (bias ? bias[o] : 0.0f);
     }
   }
 }
@@ -106,14 +107,18 @@ bool bf16_gemv_available() noexcept {
 #endif
 }
 
-bool bf16_gemv_applies(const torch::Tensor& x, const torch::Tensor& w) noexcept {
+bool bf16_gemv_applies(const torch::Tensor& x, const torch::Tensor& w,
+                       const torch::Tensor& bias) noexcept {
+  if (bias.defined() && (bias.scalar_type() != torch::kFloat32 || bias.dim() != 1 ||
+                         bias.size(0) != w.size(0) || !bias.is_contiguous() || bias.requires_grad()))
+    return false;
   return bf16_gemv_available() && x.dim() == 2 && w.dim() == 2 &&
          x.scalar_type() == torch::kFloat32 && w.scalar_type() == torch::kBFloat16 &&
          x.size(0) >= 1 && x.size(0) <= kBf16GemvMaxRows && x.size(1) == w.size(1) &&
          w.size(1) % 32 == 0 && x.is_contiguous() && w.is_contiguous() && !x.requires_grad();
 }
 
-torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w) {
+torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias) {
 #ifdef TOLK_BF16_GEMV_KERNEL
   const int64_t rows = x.size(0), in = x.size(1), out = w.size(0), chunks = in / 32;
   auto y = torch::empty({rows, out}, x.options());
@@ -121,19 +126,40 @@ torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w) {
   pack_input(x.data_ptr<float>(), rows, in, xb.data());
   const auto* wp = reinterpret_cast<const uint16_t*>(w.data_ptr<at::BFloat16>());
   float* yp = y.data_ptr<float>();
+  const float* bp = bias.defined() ? bias.data_ptr<float>() : nullptr;
   // Split the output rows between the intra-op threads; each part reads its own weight rows.
   const int64_t grain = std::max<int64_t>(kBlock, (64 * 1024) / (2 * in));
   at::parallel_for(0, out, grain, [&](int64_t begin, int64_t end) {
     switch (rows) {
-      case 1: gemv_range<1>(xb.data(), chunks, wp, in, begin, end, yp, out); break;
-      case 2: gemv_range<2>(xb.data(), chunks, wp, in, begin, end, yp, out); break;
-      case 3: gemv_range<3>(xb.data(), chunks, wp, in, begin, end, yp, out); break;
-      default: gemv_range<4>(xb.data(), chunks, wp, in, begin, end, yp, out); break;
+      case 1: gemv_range<1>(xb.data(), chunks, wp, in, begin, end, bp, yp, out); break;
+      case 2: gemv_range<2>(xb.data(), chunks, wp, in, begin, end, bp, yp, out); break;
+      case 3: gemv_range<3>(xb.data(), chunks, wp, in, begin, end, bp, yp, out); break;
+      default: gemv_range<4>(xb.data(), chunks, wp, in, begin, end, bp, yp, out); break;
     }
   });
   return y;
 #else
-  return torch::linear(x.to(torch::kBFloat16), w).to(torch::kFloat32);
+  auto y = torch::linear(x.to(torch::kBFloat16), w).to(torch::kFloat32);
+  return bias.defined() ? y.add_(bias) : y;
+#endif
+}
+
+void bf16_gemv_row(const float* x, const at::BFloat16* w, const float* bias, float* y, int64_t in,
+                   int64_t out) {
+#ifdef TOLK_BF16_GEMV_KERNEL
+  const int64_t chunks = in / 32;
+  thread_local std::vector<uint16_t> xb;
+  xb.resize(static_cast<size_t>(in));
+  pack_input(x, 1, in, xb.data());
+  const auto* wp = reinterpret_cast<const uint16_t*>(w);
+  const uint16_t* xp = xb.data();
+  const int64_t grain = std::max<int64_t>(kBlock, (64 * 1024) / (2 * in));
+  at::parallel_for(0, out, grain, [&](int64_t begin, int64_t end) {
+    gemv_range<1>(xp, chunks, wp, in, begin, end, bias, y, out);
+  });
+#else
+  (void)x, (void)w, (void)bias, (void)y, (void)in, (void)out;
+  TORCH_CHECK(false, "bf16_gemv_row: this build has no AVX512-BF16 kernel");
 #endif
 }
 

@@ -24,12 +24,23 @@ constexpr int64_t kBf16GemvMaxRows = 1;
 bool bf16_gemv_available() noexcept;
 
 // Whether bf16_gemv takes these operands: x float32 [rows, in] with rows ≤ kBf16GemvMaxRows,
-// w bfloat16 [out, in], both contiguous, in a multiple of 32, and the CPU able.
-bool bf16_gemv_applies(const torch::Tensor& x, const torch::Tensor& w) noexcept;
+// w bfloat16 [out, in], both contiguous, in a multiple of 32, and the CPU able; bias, if
+// given, float32 [out] and contiguous.
+bool bf16_gemv_applies(const torch::Tensor& x, const torch::Tensor& w,
+                       const torch::Tensor& bias = {}) noexcept;
 
-// y = x·wᵀ as float32 [rows, out]. x is rounded to bfloat16 (to nearest even, as
+// y = x·wᵀ (+ bias) as float32 [rows, out]. x is rounded to bfloat16 (to nearest even, as
 // x.to(torch::kBFloat16) does) and products are summed in float32, as oneDNN does; only the
-// order of the additions differs. Callers check bf16_gemv_applies first.
-torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w);
+// order of the additions differs. The bias is added to each float32 sum, as a separate
+// float32 add_ would (one LibTorch operation less per layer: a one-sentence step is bound by
+// the dispatch of its small operations). Callers check bf16_gemv_applies first.
+torch::Tensor bf16_gemv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias = {});
+
+// One row on raw storage: y[out] = x[in]·wᵀ (+ bias[out] when bias is not null), w row-major
+// bfloat16 [out, in]. The same arithmetic as bf16_gemv; for the fused one-row decoder step
+// (fused_row_step.h), which works on plain buffers. Requires bf16_gemv_available() and in % 32
+// == 0.
+void bf16_gemv_row(const float* x, const at::BFloat16* w, const float* bias, float* y, int64_t in,
+                   int64_t out);
 
 }  // namespace tolk::model

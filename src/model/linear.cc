@@ -129,18 +129,20 @@ torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight
 
 // float32 input × bfloat16 weights → float32. One to a few rows (a decoder step of a lone
 // sentence) through bf16_gemv.h's kernel where the CPU has one, else oneDNN via LibTorch.
-torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor& weight) {
+torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor& weight,
+                                    const torch::Tensor& bias) {
   const int64_t in = weight.size(1);
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
   if (rows <= kBf16GemvMaxRows && !x.requires_grad() && !weight.requires_grad()) {
     auto x2 = x.reshape({rows, in}).contiguous();
-    if (bf16_gemv_applies(x2, weight)) {
+    if (bf16_gemv_applies(x2, weight, bias)) {
       auto sizes = x.sizes().vec();
       sizes.back() = weight.size(0);
-      return bf16_gemv(x2, weight).view(sizes);
+      return bf16_gemv(x2, weight, bias).view(sizes);
     }
   }
-  return torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
+  auto y = torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
+  return bias.defined() ? y.add_(bias) : y;
 }
 
 }  // namespace
@@ -157,14 +159,13 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
   }
   if (layer.weight.scalar_type() == x.scalar_type())
     return float32_linear(x, layer.weight, layer.bias, false);
-  auto y = low_precision_product(x, layer.weight);
-  return layer.bias.defined() ? y.add_(layer.bias) : y;
+  return low_precision_product(x, layer.weight, layer.bias);
 }
 
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
   if (weight.scalar_type() == x.scalar_type())
     return float32_linear(x, weight, {}, /*prefer_blas=*/!blas_is_generic());
-  return low_precision_product(x, weight);
+  return low_precision_product(x, weight, {});
 }
 
 }  // namespace tolk::model

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace tolk::model {
 
@@ -58,6 +59,27 @@ void SlotCache::reorder_self(const std::vector<int64_t>& dst, const std::vector<
   std::vector<int64_t> new_len(dst.size());
   for (size_t j = 0; j < dst.size(); ++j) new_len[j] = length[src[j]];
   for (size_t j = 0; j < dst.size(); ++j) length[dst[j]] = new_len[j];
+}
+
+void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::vector<int64_t>& positions) {
+  const int64_t n = static_cast<int64_t>(positions.size());
+  const int64_t H = cache.size(1), L = cache.size(2), hd = cache.size(3);
+  TORCH_CHECK(values.dim() == 2 && values.size(0) == n && values.size(1) == H * hd,
+              "write_step: values must be [rows, heads * head_dim]");
+  for (int64_t p : positions) TORCH_CHECK(p >= 0 && p < L, "write_step: position out of range");
+  if (cache.scalar_type() == torch::kFloat32 && values.scalar_type() == torch::kFloat32 &&
+      cache.is_contiguous() && values.stride(1) == 1) {
+    float* c = cache.data_ptr<float>();
+    const float* v = values.data_ptr<float>();
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t h = 0; h < H; ++h)
+        std::memcpy(c + ((r * H + h) * L + positions[static_cast<size_t>(r)]) * hd,
+                    v + r * values.stride(0) + h * hd, static_cast<size_t>(hd) * sizeof(float));
+    return;
+  }
+  using torch::indexing::Slice;
+  cache.index_put_({torch::arange(n, torch::kInt64), Slice(), torch::tensor(positions, torch::kInt64)},
+                   values.reshape({n, H, hd}).to(cache.scalar_type()));
 }
 
 }  // namespace tolk::model

@@ -48,4 +48,10 @@ class SlotCache {
   void reorder_self(const std::vector<int64_t>& dst, const std::vector<int64_t>& src);
 };
 
+// One new position per row: cache [rows, H, max_length, hd] takes values [n, H·hd] (any row
+// stride) at cache[r, :, positions[r], :] for r < n. A decoder step does this twice per layer;
+// for float32 it is one plain copy loop rather than an index_put_ (a dozen LibTorch operations
+// once views and index tensors are counted, which dominate a one-sentence step).
+void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::vector<int64_t>& positions);
+
 }  // namespace tolk::model

@@ -8,8 +8,10 @@
 
 #include "model/attention.h"
 #include "model/decoder_state.h"
+#include "model/fused_row_step.h"
 #include "model/linear.h"
 #include "model/positional.h"
+#include "model/vocabulary_rescoring.h"
 #include "model/weight_conversion.h"
 #include "tolk/status.h"
 
@@ -269,40 +271,52 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
     throw Error(StatusCode::kInternal, "slot cache: decoder length exceeds the reserved positions");
   const std::vector<int64_t> lens(cache.length.begin(), cache.length.begin() + n);
   auto past = torch::tensor(lens, torch::kInt64);
-  auto rows = torch::arange(n, torch::kInt64);
   const int64_t keys = longest + 1;
   // Decoder tokens are never <pad>, so each position is pad + 1 + past (HF's position ids).
   auto x = embed(tokens.view({n, 1}), (past + config_.pad_token_id + 1).view({n, 1}));
-  // Row r sees its own keys 0..past[r]; later columns belong to nobody yet.
-  auto self_mask = torch::zeros({n, keys}, torch::kFloat32)
-                       .masked_fill_(torch::arange(keys, torch::kInt64).view({1, keys}) >
-                                         past.view({n, 1}),
-                                     mask_min_value())
-                       .view({n, 1, 1, keys});
-  auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
-  using torch::indexing::Slice;
   // Asked before each of a layer's three blocks: with long caches one block of a 64-row step
   // reads tens of MB of K/V, and an arriving request should wait for one block, not a layer.
   auto abandon = [&] { return preempt && preempt(); };
-  for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
-    if (abandon()) return {};
-    const auto& l = weights_.decoder_layers[i];
-    auto& c = cache.layers[i];
-    auto h = layer_norm(x, l.self_attn_norm);
-    auto qkv = linear(h, l.self_qkv).chunk(3, -1);
-    c.self_k.index_put_({rows, Slice(), past}, split_heads(qkv[1], H).squeeze(2));
-    c.self_v.index_put_({rows, Slice(), past}, split_heads(qkv[2], H).squeeze(2));
-    auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
-                    c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
-    x = x + linear(a, l.self_out);
-    if (abandon()) return {};
-    h = layer_norm(x, l.cross_attn_norm);
-    auto q = linear(h, l.cross_q) * scaling;
-    a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
-               c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
-    x = x + linear(a, l.cross_out);
-    if (abandon()) return {};
-    x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
+  if (n == 1 && fused_row_step_applies(config_, weights_, cache)) {
+    // One row with bfloat16 weights (a lone sentence): each layer as plain loops
+    // (fused_row_step.h). A layer is then a few tens of µs, so preemption is asked per layer.
+    auto xr = x.contiguous();
+    FusedRowScratch scratch;
+    for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
+      if (abandon()) return {};
+      fused_row_layer(config_, weights_.decoder_layers[i], cache.layers[i],
+                      cache.cross_mask.data_ptr<float>(), lens[0], cache.source_length[0],
+                      xr.data_ptr<float>(), scratch);
+    }
+    x = xr;
+  } else {
+    // Row r sees its own keys 0..past[r]; later columns belong to nobody yet.
+    auto self_mask = torch::zeros({n, keys}, torch::kFloat32)
+                         .masked_fill_(torch::arange(keys, torch::kInt64).view({1, keys}) >
+                                           past.view({n, 1}),
+                                       mask_min_value())
+                         .view({n, 1, 1, keys});
+    auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
+    for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
+      if (abandon()) return {};
+      const auto& l = weights_.decoder_layers[i];
+      auto& c = cache.layers[i];
+      auto h = layer_norm(x, l.self_attn_norm);
+      auto qkv = linear(h, l.self_qkv).chunk(3, -1);
+      write_step(c.self_k, qkv[1].squeeze(1), lens);
+      write_step(c.self_v, qkv[2].squeeze(1), lens);
+      auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
+                      c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
+      x = x + linear(a, l.self_out);
+      if (abandon()) return {};
+      h = layer_norm(x, l.cross_attn_norm);
+      auto q = linear(h, l.cross_q) * scaling;
+      a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
+                 c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
+      x = x + linear(a, l.cross_out);
+      if (abandon()) return {};
+      x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);
+    }
   }
   if (abandon()) return {};
   x = layer_norm(x, weights_.decoder_norm).squeeze(1);
@@ -366,11 +380,8 @@ torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
   // can take (beam search keeps 2 × beams candidates per step) with margin: bf16 error moves
   // logits by ~0.4 % of their size, far less than the gap to the 17th candidate in practice.
   constexpr int64_t kRescored = 16;
-  const int64_t k = std::min<int64_t>(kRescored, logits.size(1));
-  auto top = std::get<1>(logits.topk(k, 1));                                   // [n, k]
-  auto rows = weights_.lm_head.index_select(0, top.reshape(-1)).view({x.size(0), k, -1});
-  auto exact = (rows * x.unsqueeze(1)).sum(-1);                                // [n, k]
-  return logits.scatter_(1, top, exact);
+  rescore_best_candidates(logits, x.reshape({-1, x.size(-1)}), weights_.lm_head, kRescored);
+  return logits;
 }
 
 }  // namespace tolk::model

@@ -1,0 +1,160 @@
+// fused_row_step.cc — see fused_row_step.h.
+#include "model/fused_row_step.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "model/bf16_gemv.h"
+
+namespace tolk::model {
+namespace {
+
+std::atomic<bool> g_enabled{true};
+
+constexpr double kLayerNormEps = 1e-5;  // attention.cc's layer_norm
+
+bool takes(const Linear& l, int64_t out, int64_t in) {
+  return !l.int8 && l.weight.defined() && l.weight.scalar_type() == torch::kBFloat16 &&
+         l.weight.is_contiguous() && l.weight.dim() == 2 && l.weight.size(0) == out &&
+         l.weight.size(1) == in && in % 32 == 0 && l.bias.defined() &&
+         l.bias.scalar_type() == torch::kFloat32 && l.bias.is_contiguous();
+}
+
+bool norm_takes(const LayerNorm& n, int64_t d) {
+  return n.weight.defined() && n.bias.defined() && n.weight.scalar_type() == torch::kFloat32 &&
+         n.bias.scalar_type() == torch::kFloat32 && n.weight.is_contiguous() &&
+         n.bias.is_contiguous() && n.weight.numel() == d && n.bias.numel() == d;
+}
+
+bool cache_takes(const torch::Tensor& t) {
+  return t.defined() && t.scalar_type() == torch::kFloat32 && t.is_contiguous() && t.dim() == 4;
+}
+
+void layer_norm_row(const float* x, const LayerNorm& n, int64_t d, float* y) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < d; ++i) sum += x[i];
+  const double mean = sum / static_cast<double>(d);
+  double sq = 0.0;
+  for (int64_t i = 0; i < d; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(d) + kLayerNormEps);
+  const float* w = n.weight.data_ptr<float>();
+  const float* b = n.bias.data_ptr<float>();
+  for (int64_t i = 0; i < d; ++i)
+    y[i] = static_cast<float>((x[i] - mean) * rstd) * w[i] + b[i];
+}
+
+void project(const float* x, const Linear& l, float* y) {
+  bf16_gemv_row(x, l.weight.data_ptr<at::BFloat16>(), l.bias.data_ptr<float>(), y, l.weight.size(1),
+                l.weight.size(0));
+}
+
+// softmax(q·kᵀ + mask)·v per head, as attention.cc's single_query_loop: q [H·hd] (already
+// scaled), k/v rows of one slot [H, capacity, hd], keys [0, keys).
+void attend_row(const float* q, const float* k, const float* v, int64_t H, int64_t capacity,
+                int64_t hd, int64_t keys, const float* mask, float* out, std::vector<float>& p) {
+  p.resize(static_cast<size_t>(keys));
+  for (int64_t h = 0; h < H; ++h) {
+    const float* qv = q + h * hd;
+    const float* kh = k + h * capacity * hd;
+    const float* vh = v + h * capacity * hd;
+    float top = -std::numeric_limits<float>::infinity();
+    for (int64_t t = 0; t < keys; ++t) {
+      const float* kt = kh + t * hd;
+      float s = 0.0f;
+      for (int64_t d = 0; d < hd; ++d) s += qv[d] * kt[d];
+      if (mask) s += mask[t];
+      p[static_cast<size_t>(t)] = s;
+      top = std::max(top, s);
+    }
+    float sum = 0.0f;
+    for (auto& x : p) sum += (x = std::exp(x - top));
+    float* ov = out + h * hd;
+    std::fill(ov, ov + hd, 0.0f);
+    for (int64_t t = 0; t < keys; ++t) {
+      const float w = p[static_cast<size_t>(t)] / sum;
+      const float* vt = vh + t * hd;
+      for (int64_t d = 0; d < hd; ++d) ov[d] += w * vt[d];
+    }
+  }
+}
+
+}  // namespace
+
+void set_fused_row_step_enabled(bool enabled) { g_enabled.store(enabled); }
+bool fused_row_step_enabled() { return g_enabled.load(); }
+
+bool fused_row_step_applies(const ModelConfig& config, const ModelWeights& weights,
+                            const SlotCache& cache) {
+  if (!g_enabled.load() || !bf16_gemv_available()) return false;
+  if (config.activation != Activation::kRelu) return false;
+  const int64_t D = config.d_model, F = config.decoder_ffn_dim;
+  if (D % config.decoder_attention_heads != 0) return false;
+  if (cache.layers.size() != weights.decoder_layers.size() || !cache.cross_mask.defined() ||
+      cache.cross_mask.scalar_type() != torch::kFloat32 || !cache.cross_mask.is_contiguous())
+    return false;
+  for (size_t i = 0; i < weights.decoder_layers.size(); ++i) {
+    const auto& l = weights.decoder_layers[i];
+    const auto& c = cache.layers[i];
+    if (!takes(l.self_qkv, 3 * D, D) || !takes(l.self_out, D, D) || !takes(l.cross_q, D, D) ||
+        !takes(l.cross_out, D, D) || !takes(l.fc1, F, D) || !takes(l.fc2, D, F) ||
+        !norm_takes(l.self_attn_norm, D) || !norm_takes(l.cross_attn_norm, D) ||
+        !norm_takes(l.ffn_norm, D) || !cache_takes(c.self_k) || !cache_takes(c.self_v) ||
+        !cache_takes(c.cross_k) || !cache_takes(c.cross_v))
+      return false;
+  }
+  return true;
+}
+
+void fused_row_layer(const ModelConfig& config, const DecoderLayerWeights& l, SlotLayer& cache,
+                     const float* cross_mask_row, int64_t past, int64_t source_length, float* x,
+                     FusedRowScratch& s) {
+  const int64_t D = config.d_model, F = config.decoder_ffn_dim;
+  const int64_t H = config.decoder_attention_heads, hd = D / H;
+  // As Transformer: q·scaling with the scale rounded to float32, as a float tensor times a
+  // double scalar is in LibTorch.
+  const float scaling = static_cast<float>(std::pow(static_cast<double>(hd), -0.5));
+  s.h.resize(static_cast<size_t>(D));
+  s.qkv.resize(static_cast<size_t>(3 * D));
+  s.attn.resize(static_cast<size_t>(D));
+  s.proj.resize(static_cast<size_t>(std::max(D, F)));
+  s.ffn.resize(static_cast<size_t>(F));
+  std::vector<float> p;
+
+  // Self-attention: this position's K/V into the cache, then attend over 0..past.
+  layer_norm_row(x, l.self_attn_norm, D, s.h.data());
+  project(s.h.data(), l.self_qkv, s.qkv.data());
+  const int64_t cap = cache.self_k.size(2);
+  float* sk = cache.self_k.data_ptr<float>();
+  float* sv = cache.self_v.data_ptr<float>();
+  for (int64_t h = 0; h < H; ++h) {
+    std::memcpy(sk + (h * cap + past) * hd, s.qkv.data() + D + h * hd, sizeof(float) * hd);
+    std::memcpy(sv + (h * cap + past) * hd, s.qkv.data() + 2 * D + h * hd, sizeof(float) * hd);
+  }
+  for (int64_t i = 0; i < D; ++i) s.qkv[static_cast<size_t>(i)] *= scaling;
+  attend_row(s.qkv.data(), sk, sv, H, cap, hd, past + 1, nullptr, s.attn.data(), p);
+  project(s.attn.data(), l.self_out, s.proj.data());
+  for (int64_t i = 0; i < D; ++i) x[i] += s.proj[static_cast<size_t>(i)];
+
+  // Cross-attention over the row's source.
+  layer_norm_row(x, l.cross_attn_norm, D, s.h.data());
+  project(s.h.data(), l.cross_q, s.qkv.data());
+  for (int64_t i = 0; i < D; ++i) s.qkv[static_cast<size_t>(i)] *= scaling;
+  attend_row(s.qkv.data(), cache.cross_k.data_ptr<float>(), cache.cross_v.data_ptr<float>(), H,
+             cache.cross_k.size(2), hd, source_length, cross_mask_row, s.attn.data(), p);
+  project(s.attn.data(), l.cross_out, s.proj.data());
+  for (int64_t i = 0; i < D; ++i) x[i] += s.proj[static_cast<size_t>(i)];
+
+  // Feed-forward.
+  layer_norm_row(x, l.ffn_norm, D, s.h.data());
+  project(s.h.data(), l.fc1, s.ffn.data());
+  for (auto& v : s.ffn) v = std::max(v, 0.0f);
+  project(s.ffn.data(), l.fc2, s.proj.data());
+  for (int64_t i = 0; i < D; ++i) x[i] += s.proj[static_cast<size_t>(i)];
+}
+
+}  // namespace tolk::model
