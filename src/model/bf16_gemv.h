@@ -14,11 +14,14 @@
 
 namespace tolk::model {
 
-// Rows up to which bf16_gemv is used. Measured on 2 cores (µs, oneDNN / this kernel):
-// 1 row × 1536×512 99–188 / 38–50, 512×2048 111–235 / 53–72, 8192×512 434–790 / 418–455;
-// 2 rows already even (99 / 98, 109 / 109), 3 rows slower (101 / 134): the dot-product
-// instruction's throughput, not memory, then bounds it, and oneDNN's AMX tiles win.
-constexpr int64_t kBf16GemvMaxRows = 1;
+// Rows up to which bf16_gemv is used. Measured on 2 cores, 2026-11-27 (µs, oneDNN with the
+// float32 ↔ bfloat16 conversions / this kernel, 4 rows at a time): 2 rows × 768×256 38 / 14,
+// 1536×512 67 / 36, 512×2048 105 / 45; 4 rows 39 / 22, 69 / 61, 144 / 88; 8 rows 39 / 44,
+// 74 / 123, 144 / 162: up to 4 rows (a beam of 4 of one sentence) the kernel wins, beyond
+// that the dot-product instruction's throughput, not memory, bounds it and oneDNN's AMX
+// tiles win. (An earlier measurement, before the conversions were counted, put the crossing
+// at 2 rows.)
+constexpr int64_t kBf16GemvMaxRows = 4;
 
 // Whether this CPU has AVX512-BF16 (and the build has the kernel).
 bool bf16_gemv_available() noexcept;
