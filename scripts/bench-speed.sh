@@ -29,5 +29,5 @@ run throughput-60m --scenario throughput $M --demo - --sentences 200 --threads 2
 run throughput-60m-beam4 --scenario throughput $M --demo - --sentences 200 --threads 2 --beams 4 --compute-types bfloat16
 run latency --scenario latency $M --threads 1,2 --runs 20
 run scaling --scenario scaling $M --threads 2 --compute-types bfloat16 --lengths 8,16,32,64,128,256,512
-run efficiency --scenario efficiency $M --threads 2 --batch 64 --tokens 32 --repeats 3
+run efficiency --scenario efficiency $M --threads 2 --batch 64 --tokens 32 --repeats 5
 echo; echo "bench-speed: done in $(( $(date +%s) - start )) s; JSON in $OUT/"

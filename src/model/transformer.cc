@@ -358,6 +358,15 @@ torch::Tensor Transformer::decode_full(const torch::Tensor& encoder_out,
 
 torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
                                              const std::function<bool()>& preempt) const {
+  constexpr int64_t kRescored = 16;  // see below
+  if (weights_.lm_head_int8) {
+    // int8: one prepacked product (it cannot be cut into vocabulary slices), then the same
+    // float32 re-scoring as bf16.
+    Linear head_int8{torch::Tensor(), torch::Tensor(), weights_.lm_head_int8};
+    auto logits = linear(x, head_int8).reshape({-1, weights_.lm_head.size(0)});
+    rescore_best_candidates(logits, x.reshape({-1, x.size(-1)}), weights_.lm_head, kRescored);
+    return logits;
+  }
   const auto& head = weights_.lm_head_fast.defined() ? weights_.lm_head_fast : weights_.lm_head;
   torch::Tensor logits;
   if (!preempt) {
@@ -379,7 +388,6 @@ torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
   // Re-score each row's best candidates in float32. 16 covers every token a beam of up to 8
   // can take (beam search keeps 2 × beams candidates per step) with margin: bf16 error moves
   // logits by ~0.4 % of their size, far less than the gap to the 17th candidate in practice.
-  constexpr int64_t kRescored = 16;
   rescore_best_candidates(logits, x.reshape({-1, x.size(-1)}), weights_.lm_head, kRescored);
   return logits;
 }

@@ -39,6 +39,10 @@ void convert_weights(ModelWeights& w, ComputeType type) {
         l.int8 = quantize_linear(l);
         l.weight = torch::Tensor();
       });
+      // As for bf16: the float32 head stays (embeddings, re-scoring) and an int8 copy ranks the
+      // vocabulary. With the float32 head alone, 64 rows × 32,000 × 512 took ~25 ms of a step
+      // (OpenBLAS, measured) while every other linear layer ran in int8.
+      w.lm_head_int8 = quantize_linear(Linear{w.lm_head, torch::Tensor(), nullptr});
       return;
   }
 }

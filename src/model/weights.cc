@@ -228,6 +228,7 @@ int64_t ModelWeights::byte_size() const {
   for_each_quantized(*this, [&](const QuantizedLinear& q) { bytes += q.bytes; });
   // A copy of lm_head in another format: memory, not parameters.
   if (lm_head_fast.defined()) bytes += lm_head_fast.numel() * static_cast<int64_t>(lm_head_fast.element_size());
+  if (lm_head_int8) bytes += lm_head_int8->bytes;
   return bytes;
 }
 

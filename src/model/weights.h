@@ -56,6 +56,8 @@ struct ModelWeights {
   // bfloat16 compute type: a bf16 copy of lm_head for the fast first pass over the vocabulary
   // (the float32 lm_head then re-scores each row's best candidates; transformer.cc).
   torch::Tensor lm_head_fast;
+  // int8 compute type: lm_head quantized the same way, for the same first pass.
+  std::shared_ptr<const QuantizedLinear> lm_head_int8;
   std::vector<EncoderLayerWeights> encoder_layers;
   LayerNorm encoder_norm;
   std::vector<DecoderLayerWeights> decoder_layers;

@@ -112,6 +112,9 @@ TEST_CASE("int8 conversion quantizes the linear layers and stays close to float3
   CHECK(l.fc1.int8 != nullptr);
   CHECK_FALSE(l.fc1.weight.defined());  // the float32 copy is released
   CHECK(int8->weights().embed_tokens.scalar_type() == torch::kFloat32);
+  // The output projection ranks the vocabulary in int8; the float32 head stays for re-scoring.
+  REQUIRE(int8->weights().lm_head_int8 != nullptr);
+  CHECK(int8->weights().lm_head.scalar_type() == torch::kFloat32);
   CHECK(int8->weights().parameter_count() == fp32->weights().parameter_count());
   CHECK(int8->weights().byte_size() < fp32->weights().byte_size());
   for (const auto& name : test::case_names()) {
