@@ -4,10 +4,11 @@
 # Transformer (tools/train, LibTorch autograd, bf16 autocast) → score on the test split.
 #   scripts/train-demo-model.sh              # the schedule the committed model was trained with
 #   STAGES=400 scripts/train-demo-model.sh   # a shorter run (any tolk_train option via TRAIN_ARGS)
-# The committed model's schedule has three stages: a cosine over 2,400 steps, then a warm
+# The committed model's schedule has four stages: a cosine over 2,400 steps, then a warm
 # restart from that checkpoint with a cosine over 5,600 steps (the learning rate rises to
 # 1.3e-3 at step 2,400 and decays to its 1e-4 floor at 5,600), then another with a cosine over
-# 8,800 steps (6.9e-4 at step 5,600, 1e-4 at 8,800). STAGES lists each stage's last step.
+# 8,800 steps (6.9e-4 at step 5,600, 1e-4 at 8,800), then one over 12,000 steps (4.3e-4 at
+# step 8,800, 1e-4 at 12,000). STAGES lists each stage's last step.
 # Interrupted? Run it again: finished steps are skipped and training resumes from its last
 # checkpoint in build/demo-train/. Progress (loss, tokens/s, ETA) is printed while it trains.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 source scripts/cpu-env.sh
 MODEL=models/tolk-demo-en-fr-de-es
 DATA=build/demo-data
-STAGES=${STAGES:-2400 5600 8800}
+STAGES=${STAGES:-2400 5600 8800 12000}
 bash scripts/install-deps.sh >/dev/null
 bash scripts/build.sh >/dev/null
 bash tools/demo_model/harvest_catalogs.sh
