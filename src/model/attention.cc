@@ -49,31 +49,12 @@ torch::Tensor single_query_loop(const torch::Tensor& q, const torch::Tensor& k, 
   const float* mp = mask.defined() ? mask.data_ptr<float>() : nullptr;
   const int64_t mb = mp && mask.size(0) > 1 ? mask.stride(0) : 0;
   const int64_t mh = mp && mask.size(1) > 1 ? mask.stride(1) : 0;
-  std::vector<float> p(static_cast<size_t>(Tk));
+  std::vector<float> p;
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      const float* qv = qp + b * q.stride(0) + h * q.stride(1);
-      const float* kbh = kp + b * k.stride(0) + h * k.stride(1);
-      const float* vbh = vp + b * v.stride(0) + h * v.stride(1);
-      float top = -std::numeric_limits<float>::infinity();
-      for (int64_t t = 0; t < Tk; ++t) {
-        const float* kt = kbh + t * k.stride(2);
-        float s = 0.0f;
-        for (int64_t d = 0; d < hd; ++d) s += qv[d] * kt[d];
-        if (mp) s += mp[b * mb + h * mh + t];
-        p[static_cast<size_t>(t)] = s;
-        top = std::max(top, s);
-      }
-      float sum = 0.0f;
-      for (auto& x : p) sum += (x = std::exp(x - top));
-      float* ov = o + (b * H + h) * hd;
-      std::fill(ov, ov + hd, 0.0f);
-      for (int64_t t = 0; t < Tk; ++t) {
-        const float w = p[static_cast<size_t>(t)] / sum;
-        const float* vt = vbh + t * v.stride(2);
-        for (int64_t d = 0; d < hd; ++d) ov[d] += w * vt[d];
-      }
-    }
+    for (int64_t h = 0; h < H; ++h)
+      attend_one_query(qp + b * q.stride(0) + h * q.stride(1), kp + b * k.stride(0) + h * k.stride(1),
+                       k.stride(2), vp + b * v.stride(0) + h * v.stride(1), v.stride(2), Tk, hd,
+                       mp ? mp + b * mb + h * mh : nullptr, o + (b * H + h) * hd, p);
   return out;
 }
 
@@ -85,6 +66,28 @@ torch::Tensor single_query(const torch::Tensor& q, const torch::Tensor& k, const
   return (probs.unsqueeze(-1) * v).sum(-2);                       // [B, H, hd]
 }
 }  // namespace
+
+void attend_one_query(const float* q, const float* k, int64_t k_step, const float* v, int64_t v_step,
+                      int64_t keys, int64_t hd, const float* mask, float* out, std::vector<float>& p) {
+  p.resize(static_cast<size_t>(keys));
+  float top = -std::numeric_limits<float>::infinity();
+  for (int64_t t = 0; t < keys; ++t) {
+    const float* kt = k + t * k_step;
+    float s = 0.0f;
+    for (int64_t d = 0; d < hd; ++d) s += q[d] * kt[d];
+    if (mask) s += mask[t];
+    p[static_cast<size_t>(t)] = s;
+    top = std::max(top, s);
+  }
+  float sum = 0.0f;
+  for (auto& x : p) sum += (x = std::exp(x - top));
+  std::fill(out, out + hd, 0.0f);
+  for (int64_t t = 0; t < keys; ++t) {
+    const float w = p[static_cast<size_t>(t)] / sum;
+    const float* vt = v + t * v_step;
+    for (int64_t d = 0; d < hd; ++d) out[d] += w * vt[d];
+  }
+}
 
 torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
   const int64_t B = x.size(0), T = x.size(1), D = x.size(2);

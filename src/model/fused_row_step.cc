@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "model/attention.h"
 #include "model/bf16_gemv.h"
 
 namespace tolk::model {
@@ -53,34 +54,13 @@ void project(const float* x, const Linear& l, float* y) {
                 l.weight.size(0));
 }
 
-// softmax(q·kᵀ + mask)·v per head, as attention.cc's single_query_loop: q [H·hd] (already
-// scaled), k/v rows of one slot [H, capacity, hd], keys [0, keys).
+// softmax(q·kᵀ + mask)·v per head (attention.h's attend_one_query): q [H·hd] (already scaled),
+// k/v rows of one slot [H, capacity, hd], keys [0, keys).
 void attend_row(const float* q, const float* k, const float* v, int64_t H, int64_t capacity,
                 int64_t hd, int64_t keys, const float* mask, float* out, std::vector<float>& p) {
-  p.resize(static_cast<size_t>(keys));
-  for (int64_t h = 0; h < H; ++h) {
-    const float* qv = q + h * hd;
-    const float* kh = k + h * capacity * hd;
-    const float* vh = v + h * capacity * hd;
-    float top = -std::numeric_limits<float>::infinity();
-    for (int64_t t = 0; t < keys; ++t) {
-      const float* kt = kh + t * hd;
-      float s = 0.0f;
-      for (int64_t d = 0; d < hd; ++d) s += qv[d] * kt[d];
-      if (mask) s += mask[t];
-      p[static_cast<size_t>(t)] = s;
-      top = std::max(top, s);
-    }
-    float sum = 0.0f;
-    for (auto& x : p) sum += (x = std::exp(x - top));
-    float* ov = out + h * hd;
-    std::fill(ov, ov + hd, 0.0f);
-    for (int64_t t = 0; t < keys; ++t) {
-      const float w = p[static_cast<size_t>(t)] / sum;
-      const float* vt = vh + t * hd;
-      for (int64_t d = 0; d < hd; ++d) ov[d] += w * vt[d];
-    }
-  }
+  for (int64_t h = 0; h < H; ++h)
+    attend_one_query(q + h * hd, k + h * capacity * hd, hd, v + h * capacity * hd, hd, keys, hd, mask,
+                     out + h * hd, p);
 }
 
 }  // namespace
