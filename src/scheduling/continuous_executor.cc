@@ -214,10 +214,15 @@ class ContinuousExecutor final : public Executor {
       if (growth_.pending() && (bulk_turn || !interactive_running)) prepare_storage_unit();
 
       // Newcomers first (DESIGN.md: waiting sentences are admitted before each step): while no
-      // interactive work is present, the encoder jobs in progress run to their end before the
-      // next decoder step, so that a burst joins one full step instead of trickling in one
-      // chunk per step. An interactive arrival still waits for one encoder layer at most.
-      if (encoded && !interactive_present && !encoding.empty()) continue;
+      // interactive work is present, the encoder jobs in progress run to their end, and the
+      // next chunk of waiting sentences is taken, before the next decoder step, so that a burst
+      // joins one full step instead of trickling in one chunk per step (a ramp of part-full
+      // steps costs nearly a full step each where products are bound by reading the weights,
+      // as int8's are). The budgets end it: once they are full nothing is taken, no encoder
+      // unit runs and the step follows. An interactive arrival still waits for one encoder
+      // layer at most.
+      if (encoded && !interactive_present && (!encoding.empty() || sentences_waiting()))
+        continue;
 
       // One decoder step. While interactive work is present, bulk rows sit out (but keep their
       // slots) except on bulk's turn; a step that includes non-interactive rows is abandoned
@@ -266,6 +271,11 @@ class ContinuousExecutor final : public Executor {
     for (int t = 0; t < WaitingQueues::kTiers; ++t)
       for (auto& p : queues_.tier(t)) queued_jobs.insert(p.job);
     for (auto& j : queued_jobs) fail_locked(j, StatusCode::kShutdown, "model is being unloaded");
+  }
+
+  bool sentences_waiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return queues_.size() > 0;
   }
 
   // Idle model and a batch window: wait for more arrivals (or a full batch) before starting.
