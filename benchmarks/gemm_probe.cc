@@ -64,7 +64,7 @@ namespace {
 // One product [x] · [w]ᵀ + b through tolk's own linear layer (model/linear.h) in
 // `compute_type`: float32 through LibTorch's BLAS below 16 rows (split over the intra-op
 // threads) and oneDNN from 16 on; bfloat16 through oneDNN, or for one row the AVX512-BF16
-// kernel where the CPU has it; int8 through LibTorch's dynamic quantized product (oneDNN).
+// kernel where the CPU has it; int8 through tolk's oneDNN int8 product (model/int8_matmul.h).
 std::function<void()> product(const std::string& compute_type, const torch::Tensor& x,
                               const torch::Tensor& w, const torch::Tensor& b) {
   model::Linear layer;

@@ -6,6 +6,8 @@ packages=(
   libtorch-dev            # LibTorch 1.13.1 (CPU)
   libopenblas0-pthread    # LibTorch's float32 GEMMs: Debian's default libblas is the slow,
                           # single-threaded reference BLAS (measured: 5-7x slower here)
+  libdnnl-dev             # oneDNN headers: the int8 product (src/model/int8_matmul.h) runs on
+                          # the libdnnl2 that LibTorch already uses
   libsentencepiece-dev sentencepiece
   libfmt-dev nlohmann-json3-dev catch2
   python3                 # demo-model scripts, the Python FFI example's test

@@ -1,8 +1,8 @@
 // compute_type.cc — see compute_type.h.
 #include "model/compute_type.h"
 
-#include <ATen/Context.h>
 #include <fmt/format.h>
+#include <torch/torch.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "model/int8_matmul.h"
 #include "tolk/status.h"
 
 namespace tolk::model {
@@ -42,8 +43,16 @@ bool cpu_has_native_bf16() noexcept {
 }
 
 bool int8_engine_available() noexcept {
-  const auto engines = at::globalContext().supportedQEngines();
-  return std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end();
+  // Whether oneDNN builds its int8 product on this CPU (int8_matmul.h): try once, on a tiny layer.
+  static const bool available = [] {
+    try {
+      Int8Matmul probe(torch::ones({8, 8}), torch::Tensor());
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }();
+  return available;
 }
 
 ComputeChoice resolve_compute_type(const std::string& requested) {
@@ -62,7 +71,7 @@ ComputeChoice resolve_compute_type(const std::string& requested) {
     if (int8_engine_available()) {
       c.type = ComputeType::kInt8;
     } else {
-      c.reason = "int8 requested, but this LibTorch has no oneDNN quantized engine: using float32";
+      c.reason = "int8 requested, but oneDNN has no int8 product on this CPU: using float32";
     }
     return c;
   }

@@ -7,8 +7,9 @@
 //   bfloat16  weights stored bf16, products through oneDNN (AVX512-BF16 / AMX): about half the
 //             bytes per step and several times the float32 GEMM rate on CPUs that have it
 //   int8      dynamic quantization of the encoder/decoder linear layers (per-channel int8
-//             weights, activations quantized per call) through LibTorch's oneDNN engine; the
-//             embeddings and the output projection stay float32
+//             weights, activations quantized per row on each call) on oneDNN (int8_matmul.h);
+//             the embeddings stay float32, the output projection ranks in int8 and re-scores
+//             each row's best candidates in float32
 //   auto      bfloat16 where the CPU has native bf16, else float32 (int8 is never chosen
 //             automatically: its answers differ from float32 more often)
 #pragma once
@@ -33,7 +34,7 @@ ComputeChoice resolve_compute_type(const std::string& requested);
 
 // The CPU executes bf16 dot products natively (AVX512_BF16 or AMX-BF16), per CPUID.
 bool cpu_has_native_bf16() noexcept;
-// LibTorch has the oneDNN quantized engine (dynamic int8 linear layers).
+// oneDNN builds its int8 product on this CPU (int8_matmul.h).
 bool int8_engine_available() noexcept;
 
 }  // namespace tolk::model

@@ -1,16 +1,12 @@
 // linear.cc — see linear.h.
 #include "model/linear.h"
 
-#include <ATen/Context.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/native/quantized/PackedParams.h>
 #include <torch/torch.h>
 
 #include <dlfcn.h>
 
 #include <cctype>
-#include <mutex>
 #include <string>
 
 #include "model/bf16_gemv.h"
@@ -19,38 +15,11 @@
 namespace tolk::model {
 
 std::shared_ptr<const QuantizedLinear> quantize_linear(const Linear& layer) {
-  const auto& w = layer.weight;
-  const int64_t out = w.size(0), in = w.size(1);
-  // Symmetric per-channel scales (zero point 0): an all-zero row gets scale 1, not 0.
-  auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);
-  scales = torch::where(scales > 1e-12, scales, torch::ones_like(scales));
-  auto q = torch::quantize_per_channel(w.contiguous(), scales, torch::zeros({out}, torch::kLong),
-                                       0, torch::kQInt8);
-  static const auto prepack =
-      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
-  // The prepacked format belongs to the engine selected at prepack time (a process-wide
-  // setting); products later dispatch on the packed object itself, whatever the setting is then.
-  static std::mutex engine_mutex;
-  torch::jit::Stack stack{q, layer.bias.defined() ? c10::optional<torch::Tensor>(layer.bias)
-                                                  : c10::optional<torch::Tensor>()};
-  {
-    std::lock_guard<std::mutex> lock(engine_mutex);
-    auto& ctx = at::globalContext();
-    const auto previous = ctx.qEngine();
-    ctx.setQEngine(at::QEngine::ONEDNN);
-    try {
-      prepack.callBoxed(&stack);
-    } catch (...) {
-      ctx.setQEngine(previous);
-      throw;
-    }
-    ctx.setQEngine(previous);
-  }
   auto ql = std::make_shared<QuantizedLinear>();
-  ql->packed = stack.at(0);
-  ql->in_features = in;
-  ql->out_features = out;
-  ql->bytes = out * in + out * 8 + (layer.bias.defined() ? out * 4 : 0);
+  ql->product = std::make_shared<const Int8Matmul>(layer.weight, layer.bias);
+  ql->in_features = ql->product->in_features();
+  ql->out_features = ql->product->out_features();
+  ql->bytes = ql->product->bytes();
   return ql;
 }
 
@@ -150,10 +119,8 @@ torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor&
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
   if (layer.int8) {
     const auto& q = *layer.int8;
-    auto packed = q.packed.toCustomClass<LinearPackedParamsBase>();
     auto sizes = x.sizes().vec();
-    auto y = packed->apply_dynamic(x.reshape({-1, q.in_features}).contiguous(),
-                                   /*reduce_range=*/false);
+    auto y = q.product->apply(x.reshape({-1, q.in_features}));
     sizes.back() = q.out_features;
     return y.view(sizes);
   }

@@ -2,21 +2,22 @@
 //
 // The Transformer calls these instead of torch::linear so one forward pass serves every
 // compute type (compute_type.h): float32 weights run as they are (and under autograd, for the
-// trainer); bf16 weights take a bf16 copy of the input and return float32; int8 layers run
-// LibTorch's dynamic-quantized product on float32 input.
+// trainer); bf16 weights take a bf16 copy of the input and return float32; int8 layers quantize
+// the float32 input per row and return float32 (int8_matmul.h).
 #pragma once
 
 #include <torch/types.h>
 
 #include <memory>
 
+#include "model/int8_matmul.h"
 #include "model/weights.h"
 
 namespace tolk::model {
 
-// A linear layer prepacked for LibTorch's dynamic int8 product (oneDNN engine).
+// A linear layer with int8 weights (int8_matmul.h: one oneDNN primitive for every row count).
 struct QuantizedLinear {
-  torch::IValue packed;    // LinearPackedParamsBase, as quantized::linear_prepack returns it
+  std::shared_ptr<const Int8Matmul> product;
   int64_t in_features = 0;
   int64_t out_features = 0;
   int64_t bytes = 0;       // int8 weights + per-channel scales + float32 bias

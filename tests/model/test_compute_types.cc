@@ -103,7 +103,7 @@ TEST_CASE("bf16 conversion halves the linear layers and stays close to float32",
 
 TEST_CASE("int8 conversion quantizes the linear layers and stays close to float32",
           "[model][compute]") {
-  // Debian's LibTorch (the one tolk builds against) has the oneDNN quantized engine.
+  // Debian's oneDNN (the one tolk builds against) has an int8 product on every x86-64 CPU.
   REQUIRE(model::int8_engine_available());
   c10::InferenceMode guard;
   auto fp32 = load_as(model::ComputeType::kFloat32);
