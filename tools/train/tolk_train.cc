@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string model_dir, train, dev, work;
   int64_t steps = 10000, warmup = 800, batch_tokens = 6000, checkpoint_every = 500;
   int64_t log_every = 50, threads = 2, max_tokens = 128, seed = 1;
+  int64_t stop_after = 0;  // 0: train to --steps
   int64_t d_model = 256, encoder_layers = 3, decoder_layers = 3, heads = 4, ffn = 1024;
   double lr = 2e-3, min_lr_ratio = 0.05, label_smoothing = 0.1, clip = 1.0, weight_decay = 0.0;
   bool bf16 = true;
@@ -43,7 +44,9 @@ const char* kUsage =
     "  --max-tokens 128 --label-smoothing 0.1 --clip 1.0 --seed 1 --threads 2\n"
     "  --d-model 256 --encoder-layers 3 --decoder-layers 3 --heads 4 --ffn 1024\n"
     "  --checkpoint-every 500 --log-every 50 --fp32 (no bf16 autocast)\n"
-    "  --export-dtype bfloat16|float16|float32\n";
+    "  --export-dtype bfloat16|float16|float32\n"
+    "  --stop-after N: end at step N although the schedule runs to --steps (a checkpoint and the\n"
+    "    exported model are written there)\n";
 
 TrainArgs parse(int argc, char** argv) {
   TrainArgs a;
@@ -51,6 +54,7 @@ TrainArgs parse(int argc, char** argv) {
       {"--steps", &a.steps}, {"--warmup", &a.warmup}, {"--batch-tokens", &a.batch_tokens},
       {"--checkpoint-every", &a.checkpoint_every}, {"--log-every", &a.log_every},
       {"--threads", &a.threads}, {"--max-tokens", &a.max_tokens}, {"--seed", &a.seed},
+      {"--stop-after", &a.stop_after},
       {"--d-model", &a.d_model}, {"--encoder-layers", &a.encoder_layers},
       {"--decoder-layers", &a.decoder_layers}, {"--heads", &a.heads}, {"--ffn", &a.ffn}};
   std::map<std::string, double*> reals = {
@@ -251,7 +255,8 @@ int run(const TrainArgs& a) {
   auto window_start = std::chrono::steady_clock::now();
   const auto run_start = window_start;
   const int64_t first_step = step;
-  while (step < a.steps) {
+  const int64_t last = a.stop_after > 0 ? std::min(a.steps, a.stop_after) : a.steps;
+  while (step < last) {
     const int64_t epoch = step / static_cast<int64_t>(per_epoch);
     if (epoch != batches_epoch) {
       batches = train::make_batches(train, static_cast<size_t>(a.batch_tokens),
@@ -272,19 +277,19 @@ int run(const TrainArgs& a) {
     loss_sum += loss.item<double>();
     ++loss_n;
     tokens_window += t.source_tokens + t.target_tokens;
-    if (step % a.log_every == 0 || step == a.steps) {
+    if (step % a.log_every == 0 || step == last) {
       const auto now = std::chrono::steady_clock::now();
       const double window = std::chrono::duration<double>(now - window_start).count();
       const double elapsed = std::chrono::duration<double>(now - run_start).count();
       const double eta = elapsed / static_cast<double>(step - first_step) *
-                         static_cast<double>(a.steps - step);
+                         static_cast<double>(last - step);
       fmt::print("step {}/{} epoch {} loss {:.3f} lr {:.2e} tokens/s {:.0f} elapsed {:.0f}s "
                  "eta {:.0f}s\n", step, a.steps, epoch, loss_sum / loss_n,
                  learning_rate(a, step - 1), tokens_window / window, elapsed, eta);
       std::fflush(stdout);
       loss_sum = 0; loss_n = 0; tokens_window = 0; window_start = now;
     }
-    if (step % a.checkpoint_every == 0 || step == a.steps) {
+    if (step % a.checkpoint_every == 0 || step == last) {
       at::autocast::set_cpu_enabled(false);
       fmt::print("checkpoint step {}: dev loss {:.3f}\n", step,
                  dev_loss(net, dev, dev_batches, config));
