@@ -8,8 +8,6 @@
 #include <cpuid.h>
 #endif
 
-#include <algorithm>
-
 #include "model/int8_matmul.h"
 #include "tolk/status.h"
 
