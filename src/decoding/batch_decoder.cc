@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "decoding/source_groups.h"
 #include "tolk/status.h"
 
 namespace tolk::decoding {
@@ -18,15 +19,30 @@ int64_t BatchDecoder::rows_for(const GenerationParams& params) {
 
 void BatchDecoder::admit(const std::vector<Admission>& items, std::vector<Finished>* done) {
   if (items.empty()) return;
-  std::vector<SequenceInput> inputs;
-  std::vector<int64_t> encoder_rows;
+  std::vector<int64_t> lengths;
+  CacheCapacity all;
+  all.rows = rows();
   for (const auto& a : items) {
     if (a.input.source_ids.empty())
       throw Error(StatusCode::kInvalidArgument, "empty source sequence");
-    encoder_rows.push_back(static_cast<int64_t>(inputs.size()));
-    inputs.push_back(a.input);
+    lengths.push_back(static_cast<int64_t>(a.input.source_ids.size()));
+    all.rows += rows_for(a.params);
+    all.max_length = std::max(all.max_length, a.params.max_length);
+    all.max_source = std::max(all.max_source, lengths.back());
   }
-  admit_encoded(items, encode_batch(model_, inputs), encoder_rows, done);
+  // Encoded in batches of similar length (source_groups.h); the cache is sized for all of
+  // them at the first admission, so it is allocated once.
+  for (const auto& group : source_length_groups(lengths)) {
+    std::vector<Admission> part;
+    std::vector<SequenceInput> inputs;
+    std::vector<int64_t> encoder_rows;
+    for (const size_t i : group) {
+      encoder_rows.push_back(static_cast<int64_t>(inputs.size()));
+      inputs.push_back(items[i].input);
+      part.push_back(items[i]);
+    }
+    admit_encoded(part, encode_batch(model_, inputs), encoder_rows, done, all);
+  }
 }
 
 void BatchDecoder::admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,

@@ -46,8 +46,8 @@ class BatchDecoder {
 
   explicit BatchDecoder(const model::Transformer& model);
 
-  // Encodes the newcomers in one batched encoder pass, computes their cross-attention K/V once
-  // and gives each its rows (active). Sentences that are already done (max_length ≤ 1) come
+  // Encodes the newcomers (in batches of similar source length: source_groups.h), computes
+  // their cross-attention K/V once and gives each its rows (active). Sentences that are already done (max_length ≤ 1) come
   // back in `done`.
   void admit(const std::vector<Admission>& items, std::vector<Finished>* done);
   // The same with the encoder already run (encode_job.h): items[j] reads encoder row

@@ -3,9 +3,6 @@
 
 #include <torch/types.h>
 
-#include <cstdint>
-#include <vector>
-
 #include "model/weights.h"
 
 namespace tolk::model {
@@ -20,13 +17,6 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 
 // attention_mask [B, S] (1 keep, 0 pad) → additive [B, 1, 1, S]: 0 or finfo(float32).min.
 // Only key columns are masked; padded query rows are still computed, as in HF.
-// One query over `keys` keys in plain float32: out[hd] = softmax(q·kᵀ + mask)·v, key t at
-// k + t·k_step and v + t·v_step, mask (additive, may be null) at mask[t]; p is scratch. The loop
-// behind attend() for small single-query work and behind the fused one-row step
-// (fused_row_step.h), so both do the same arithmetic.
-void attend_one_query(const float* q, const float* k, int64_t k_step, const float* v, int64_t v_step,
-                      int64_t keys, int64_t hd, const float* mask, float* out, std::vector<float>& p);
-
 torch::Tensor additive_key_mask(const torch::Tensor& attention_mask);
 
 // Causal additive mask [B, 1, T, T] (min strictly above the diagonal); with a decoder attention

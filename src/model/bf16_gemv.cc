@@ -9,6 +9,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
+
+#include "model/lane_sum.h"
 #define TOLK_BF16_GEMV_KERNEL 1
 #endif
 
@@ -23,16 +25,6 @@ constexpr int64_t kBlock = 4;
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512bh input_chunk(const uint16_t* xb,
                                                                                 int64_t i) {
   return (__m512bh)_mm512_loadu_si512(xb + i * 32);
-}
-
-// The sum of the 16 lanes, in a fixed order. (Written out: GCC 12's own reduction and lane
-// shuffles trip -Wmaybe-uninitialized inside its header.)
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) inline float lane_sum(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  float s = 0.0f;
-  for (float x : lanes) s += x;
-  return s;
 }
 
 // One output block at a time: each 64-byte load of weights feeds every input row.

@@ -7,10 +7,10 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "model/attention.h"
 #include "model/bf16_gemv.h"
+#include "model/query_attention.h"
 
 namespace tolk::model {
 namespace {
@@ -54,7 +54,7 @@ void project(const float* x, const Linear& l, float* y) {
                 l.weight.size(0));
 }
 
-// softmax(q·kᵀ + mask)·v per head (attention.h's attend_one_query): q [H·hd] (already scaled),
+// softmax(q·kᵀ + mask)·v per head (query_attention.h's attend_one_query): q [H·hd] (already scaled),
 // k/v rows of one slot [H, capacity, hd], keys [0, keys).
 void attend_row(const float* q, const float* k, const float* v, int64_t H, int64_t capacity,
                 int64_t hd, int64_t keys, const float* mask, float* out, std::vector<float>& p) {

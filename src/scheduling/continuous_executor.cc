@@ -140,14 +140,18 @@ class ContinuousExecutor final : public Executor {
     end_locked(job);
   }
 
-  // Takes waiting sentences that fit the batch budgets (waiting_queues.h).
-  std::vector<Pending> take_admissions_locked(bool bulk_allowed, bool interactive_only) {
+  // Takes waiting sentences that fit the batch budgets (waiting_queues.h). A burst (no
+  // interactive work present) is taken whole, so that start_encoding can group it by length:
+  // taken one chunk at a time in arrival order, sentences of very different lengths shared
+  // encoder batches and their padding cost as much as real tokens.
+  std::vector<Pending> take_admissions_locked(bool bulk_allowed, bool interactive_only,
+                                              bool burst) {
     continuous::BatchBudget budget;
     budget.sentences = static_cast<int64_t>(live_.size()) + encoding_sentences_;
     budget.cost = &live_cost_;
     budget.max_sequences = options_.max_batch_sequences;
     budget.max_tokens = options_.max_batch_tokens;
-    budget.encode_chunk_tokens = options_.encode_chunk_tokens;
+    budget.encode_chunk_tokens = burst ? options_.max_batch_tokens : options_.encode_chunk_tokens;
     auto out = queues_.take(budget, bulk_allowed, interactive_only);
     interactive_waiting_ = static_cast<int64_t>(queues_.size(0));
     return out;
@@ -193,9 +197,9 @@ class ContinuousExecutor final : public Executor {
         // A new encoder job when none is running, or when interactive newcomers wait and no
         // interactive job is running (they overtake the others' jobs, which keep their state).
         if (encoding.empty())
-          admit = take_admissions_locked(bulk_turn, false);
+          admit = take_admissions_locked(bulk_turn, false, !interactive_present);
         else if (queues_.size(0) > 0 && !interactive_encoding)
-          admit = take_admissions_locked(bulk_turn, true);
+          admit = take_admissions_locked(bulk_turn, true, false);
         encoding_sentences_ += static_cast<int64_t>(admit.size());
       }
       check_stops(decoder, admit, encoding);
@@ -347,8 +351,15 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
-  // Pads the newcomers and embeds them: the first layer runs in a later unit.
+  // Pads the newcomers and embeds them, one encoder job per batch of similar length
+  // (split_for_encoding): the first layers run in later units.
   void start_encoding(std::vector<Pending>& admit, std::vector<Encoding>& encoding) {
+    for (auto& part : continuous::split_for_encoding(std::move(admit), options_.encode_chunk_tokens))
+      start_encoding_job(part, encoding);
+    admit.clear();
+  }
+
+  void start_encoding_job(std::vector<Pending>& admit, std::vector<Encoding>& encoding) {
     std::vector<decoding::Admission> items;
     for (auto& p : admit) items.push_back({p.id, p.tier, p.input, p.params});
     const auto t0 = clock_type::now();

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "decoding/source_groups.h"
+
 namespace tolk::scheduling::continuous {
 
 void WaitingQueues::push(Pending p) {
@@ -68,6 +70,26 @@ std::vector<Pending> WaitingQueues::take(const BatchBudget& budget, bool bulk_al
     if (encode_tokens >= budget.encode_chunk_tokens) break;
   }
   return out;
+}
+
+std::vector<std::vector<Pending>> split_for_encoding(std::vector<Pending> taken,
+                                                     int64_t chunk_tokens) {
+  std::vector<std::vector<Pending>> jobs;
+  for (int t = 0; t < WaitingQueues::kTiers; ++t) {
+    std::vector<size_t> members;
+    std::vector<int64_t> lengths;
+    for (size_t i = 0; i < taken.size(); ++i)
+      if (taken[i].tier == t) {
+        members.push_back(i);
+        lengths.push_back(static_cast<int64_t>(taken[i].input.source_ids.size()));
+      }
+    for (const auto& group : decoding::source_length_groups(lengths, chunk_tokens / 2, chunk_tokens)) {
+      std::vector<Pending> job;
+      for (const size_t g : group) job.push_back(std::move(taken[members[g]]));
+      jobs.push_back(std::move(job));
+    }
+  }
+  return jobs;
 }
 
 }  // namespace tolk::scheduling::continuous

@@ -18,8 +18,14 @@ struct BatchBudget {
   int64_t sentences = 0;            // live + being encoded
   int64_t* cost = nullptr;          // live cost (rows × tokens): taken sentences add theirs
   int64_t max_sequences = 0, max_tokens = 0;
-  int64_t encode_chunk_tokens = 0;  // source tokens of one encoder job
+  int64_t encode_chunk_tokens = 0;  // source tokens one take may gather (see take)
 };
+
+// Splits taken sentences into encoder jobs: per priority class (a job runs at its most urgent
+// sentence's turn), then into batches of similar source length (decoding/source_groups.h) of
+// at most chunk_tokens padded tokens each (a sentence longer than that alone), so that one
+// encoder layer of a job stays a short unit whatever was taken at once.
+std::vector<std::vector<Pending>> split_for_encoding(std::vector<Pending> taken, int64_t chunk_tokens);
 
 class WaitingQueues {
  public:
@@ -34,8 +40,9 @@ class WaitingQueues {
   // Drops every waiting sentence of `job`.
   void erase_job(const std::shared_ptr<Job>& job);
 
-  // Takes waiting sentences, most urgent first, that fit the budget and one encoder job's
-  // token budget. Without `bulk_allowed`, bulk sentences keep waiting (interactive work is
+  // Takes waiting sentences, most urgent first, that fit the budget and the budget's
+  // encode_chunk_tokens of source (one encoder job's worth, or a whole burst that
+  // split_for_encoding then cuts into jobs). Without `bulk_allowed`, bulk sentences keep waiting (interactive work is
   // live); with `interactive_only`, only interactive ones are taken.
   std::vector<Pending> take(const BatchBudget& budget, bool bulk_allowed, bool interactive_only);
 

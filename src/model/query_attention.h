@@ -1,0 +1,36 @@
+// query_attention.h — attention with one query per (row, head): every incremental decoder step.
+//
+// A decoder step of B rows asks, per row and head, softmax(q·kᵀ + mask)·v over that row's
+// cached keys. Done with LibTorch operations this materialises [B, H, keys, hd] products and
+// runs ~9 operations per call; here each (row, head) is one pass over its keys with AVX-512
+// where the CPU has it, and the (row, head) pairs are shared among the intra-op threads.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tolk::model {
+
+// One query over `keys` keys in float32: out[hd] = softmax(q·kᵀ + mask)·v, key t at
+// k + t·k_step and v + t·v_step, mask (additive, may be null) at mask[t]; p is scratch.
+// Also the loop behind the fused one-row step (fused_row_step.h), so both paths do the same
+// arithmetic.
+void attend_one_query(const float* q, const float* k, int64_t k_step, const float* v, int64_t v_step,
+                      int64_t keys, int64_t hd, const float* mask, float* out, std::vector<float>& p);
+
+// Where (row b, head h) of each operand starts: base + b·batch_stride + h·head_stride; key t of
+// a row/head is t·key_stride further on; the last dimension is contiguous.
+struct QueryOperand {
+  const float* base = nullptr;
+  int64_t batch_stride = 0;
+  int64_t head_stride = 0;
+  int64_t key_stride = 0;
+};
+
+// out [B, H·hd] (contiguous) = attention of q over k/v for every (row, head), split over the
+// intra-op threads. mask.base may be null; mask strides of 0 broadcast it over rows or heads.
+void attend_queries(const QueryOperand& q, const QueryOperand& k, const QueryOperand& v,
+                    const QueryOperand& mask, int64_t rows, int64_t heads, int64_t keys, int64_t hd,
+                    float* out);
+
+}  // namespace tolk::model
