@@ -26,7 +26,8 @@ bool kernel_applies(const torch::Tensor& q, const torch::Tensor& k, const torch:
 }
 
 torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k,
-                                  const torch::Tensor& v, const torch::Tensor& mask) {
+                                  const torch::Tensor& v, const torch::Tensor& mask,
+                                  const int64_t* row_keys) {
   const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
   auto out = torch::empty({B, 1, H * hd}, q.options());
   auto operand = [](const torch::Tensor& t) {
@@ -38,7 +39,8 @@ torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k
     m.batch_stride = mask.size(0) > 1 ? mask.stride(0) : 0;
     m.head_stride = mask.size(1) > 1 ? mask.stride(1) : 0;
   }
-  attend_queries(operand(q), operand(k), operand(v), m, B, H, Tk, hd, out.data_ptr<float>());
+  attend_queries(operand(q), operand(k), operand(v), m, B, H, Tk, hd, out.data_ptr<float>(),
+                 row_keys);
   return out;
 }
 
@@ -61,7 +63,7 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
                      const torch::Tensor& mask) {
   if (q.size(2) == 1) {
     // One query per (row, head): every incremental decoder step.
-    if (kernel_applies(q, k, v, mask)) return single_query_kernel(q, k, v, mask);
+    if (kernel_applies(q, k, v, mask)) return single_query_kernel(q, k, v, mask, nullptr);
     auto out = single_query(q, k, v, mask);
     return out.reshape({out.size(0), 1, -1});
   }
@@ -71,6 +73,14 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   auto out = torch::matmul(probs, v);  // [B, H, Tq, hd]
   const int64_t B = out.size(0), Tq = out.size(2);
   return out.transpose(1, 2).reshape({B, Tq, -1});
+}
+
+torch::Tensor attend_rows(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const torch::Tensor& mask, const std::vector<int64_t>& row_keys) {
+  if (q.size(2) == 1 && static_cast<int64_t>(row_keys.size()) == k.size(0) &&
+      kernel_applies(q, k, v, mask))
+    return single_query_kernel(q, k, v, mask, row_keys.data());
+  return attend(q, k, v, mask);  // the mask alone gives the same result
 }
 
 torch::Tensor additive_key_mask(const torch::Tensor& attention_mask) {

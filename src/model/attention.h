@@ -3,6 +3,9 @@
 
 #include <torch/types.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "model/weights.h"
 
 namespace tolk::model {
@@ -14,6 +17,11 @@ torch::Tensor split_heads(const torch::Tensor& x, int64_t heads);
 // `mask` is additive and broadcastable to [B, H, Tq, Tk], or undefined for none.
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& mask);
+// The same for one query per row (Tq = 1) where row b's keys from row_keys[b] on are masked
+// for it: those need not be read (query_attention.h). A decoder step passes each row's own
+// cache length and source length, so short rows in a batch with long ones stay cheap.
+torch::Tensor attend_rows(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                          const torch::Tensor& mask, const std::vector<int64_t>& row_keys);
 
 // attention_mask [B, S] (1 keep, 0 pad) → additive [B, 1, 1, S]: 0 or finfo(float32).min.
 // Only key columns are masked; padded query rows are still computed, as in HF.

@@ -129,7 +129,7 @@ void attend_one_query(const float* q, const float* k, int64_t k_step, const floa
 
 void attend_queries(const QueryOperand& q, const QueryOperand& k, const QueryOperand& v,
                     const QueryOperand& mask, int64_t rows, int64_t heads, int64_t keys, int64_t hd,
-                    float* out) {
+                    float* out, const int64_t* row_keys) {
   const int64_t pairs = rows * heads;
   const int64_t per_pair = std::max<int64_t>(1, 2 * keys * hd);
   const int64_t grain = std::max<int64_t>(1, kMinSplitWork / per_pair);
@@ -138,9 +138,10 @@ void attend_queries(const QueryOperand& q, const QueryOperand& k, const QueryOpe
     for (int64_t i = first; i < last; ++i) {
       const int64_t b = i / heads, h = i % heads;
       const float* m = mask.base ? mask.base + b * mask.batch_stride + h * mask.head_stride : nullptr;
+      const int64_t n = row_keys ? std::clamp<int64_t>(row_keys[b], 1, keys) : keys;
       attend_one_query(q.base + b * q.batch_stride + h * q.head_stride,
                        k.base + b * k.batch_stride + h * k.head_stride, k.key_stride,
-                       v.base + b * v.batch_stride + h * v.head_stride, v.key_stride, keys, hd, m,
+                       v.base + b * v.batch_stride + h * v.head_stride, v.key_stride, n, hd, m,
                        out + i * hd, p);
     }
   });

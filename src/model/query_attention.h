@@ -29,8 +29,11 @@ struct QueryOperand {
 
 // out [B, H·hd] (contiguous) = attention of q over k/v for every (row, head), split over the
 // intra-op threads. mask.base may be null; mask strides of 0 broadcast it over rows or heads.
+// With row_keys, row b reads only its first min(keys, row_keys[b]) keys: the caller promises
+// that the mask hides the others from it (their weight would be exactly 0), so the result is
+// the same while a row of a short source in a batch of long ones reads only its own keys.
 void attend_queries(const QueryOperand& q, const QueryOperand& k, const QueryOperand& v,
                     const QueryOperand& mask, int64_t rows, int64_t heads, int64_t keys, int64_t hd,
-                    float* out);
+                    float* out, const int64_t* row_keys = nullptr);
 
 }  // namespace tolk::model

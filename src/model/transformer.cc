@@ -297,6 +297,10 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
                                        mask_min_value())
                          .view({n, 1, 1, keys});
     auto cross_mask = cache.cross_mask.narrow(0, 0, n).narrow(1, 0, widest).unsqueeze(1).unsqueeze(1);
+    // Keys each row may see: its own cache (past + this token) and its own source columns.
+    std::vector<int64_t> self_keys(lens), cross_keys(cache.source_length.begin(),
+                                                     cache.source_length.begin() + n);
+    for (auto& k : self_keys) ++k;
     for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {
       if (abandon()) return {};
       const auto& l = weights_.decoder_layers[i];
@@ -305,14 +309,14 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
       auto qkv = linear(h, l.self_qkv).chunk(3, -1);
       write_step(c.self_k, qkv[1].squeeze(1), lens);
       write_step(c.self_v, qkv[2].squeeze(1), lens);
-      auto a = attend(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
-                      c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask);
+      auto a = attend_rows(split_heads(qkv[0] * scaling, H), c.self_k.narrow(0, 0, n).narrow(2, 0, keys),
+                           c.self_v.narrow(0, 0, n).narrow(2, 0, keys), self_mask, self_keys);
       x = x + linear(a, l.self_out);
       if (abandon()) return {};
       h = layer_norm(x, l.cross_attn_norm);
       auto q = linear(h, l.cross_q) * scaling;
-      a = attend(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
-                 c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask);
+      a = attend_rows(split_heads(q, H), c.cross_k.narrow(0, 0, n).narrow(2, 0, widest),
+                      c.cross_v.narrow(0, 0, n).narrow(2, 0, widest), cross_mask, cross_keys);
       x = x + linear(a, l.cross_out);
       if (abandon()) return {};
       x = feed_forward(x, l.ffn_norm, l.fc1, l.fc2);

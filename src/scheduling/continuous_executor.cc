@@ -408,7 +408,7 @@ class ContinuousExecutor final : public Executor {
     // first that can join now does, as this unit. Meanwhile the other jobs go on encoding.
     for (auto it = encoding.begin(); it != encoding.end(); ++it) {
       if (!it->job->done() || (it->job->tier() == 2 && !bulk_allowed)) continue;
-      if (!admit_encoded(decoder, *it)) continue;
+      if (!admit_encoded(decoder, *it, encoding)) continue;
       encoding.erase(it);
       return true;
     }
@@ -434,7 +434,7 @@ class ContinuousExecutor final : public Executor {
       note_unit(ms, "encoder layer", static_cast<int64_t>(best->pending.size()));
       counters_.add_busy(ms);
     } while (best->job->tier() == 0 && !best->job->done());
-    if (best->job->done() && admit_encoded(decoder, *best)) encoding.erase(best);
+    if (best->job->done() && admit_encoded(decoder, *best, encoding)) encoding.erase(best);
     return true;
   }
 
@@ -480,24 +480,32 @@ class ContinuousExecutor final : public Executor {
   }
 
   // What the cache should hold for the work already known: the live rows plus every waiting
-  // sentence's rows (the queues and the running encoder jobs), within twice the batch budget.
+  // sentence's rows (the running encoder jobs and the queues), within twice the batch budget.
   // Sizing for it at once avoids repeated doublings, each a copy of the whole cache that an
-  // arriving interactive request would have to wait for.
-  decoding::CacheCapacity expected_capacity(const decoding::BatchDecoder& decoder) {
+  // arriving interactive request would have to wait for (and, while storage is prepared,
+  // decoder steps that run part-full).
+  decoding::CacheCapacity expected_capacity(const decoding::BatchDecoder& decoder,
+                                            const std::vector<Encoding>& encoding) {
     decoding::CacheCapacity c;
     c.rows = decoder.rows();
     int64_t sentences = static_cast<int64_t>(decoder.sentences());
     const int64_t cap = 2 * options_.max_batch_sequences;
+    auto add = [&](const decoding::GenerationParams& params, const decoding::SequenceInput& input) {
+      if (sentences >= cap) return false;
+      ++sentences;
+      c.rows += decoding::BatchDecoder::rows_for(params);
+      c.max_length = std::max(c.max_length, params.max_length);
+      c.max_source = std::max(c.max_source, static_cast<int64_t>(input.source_ids.size()));
+      return true;
+    };
+    for (const auto& e : encoding)
+      for (const auto& p : e.pending)
+        if (!add(p.params, p.input)) return c;
     std::lock_guard<std::mutex> lock(mutex_);
     // Stops at the cap: the queues may hold far more sentences than a batch ever takes.
     for (int t = 0; t < WaitingQueues::kTiers; ++t)
-      for (const auto& p : queues_.tier(t)) {
-        if (sentences >= cap) return c;
-        ++sentences;
-        c.rows += decoding::BatchDecoder::rows_for(p.params);
-        c.max_length = std::max(c.max_length, p.params.max_length);
-        c.max_source = std::max(c.max_source, static_cast<int64_t>(p.input.source_ids.size()));
-      }
+      for (const auto& p : queues_.tier(t))
+        if (!add(p.params, p.input)) return c;
     return c;
   }
 
@@ -513,9 +521,10 @@ class ContinuousExecutor final : public Executor {
   // A finished encoder job's sentences (those whose requests are still on) join the decoder;
   // false when the job must wait for cache storage (it stays in `encoding`), true when it has
   // joined or failed.
-  bool admit_encoded(decoding::BatchDecoder& decoder, Encoding& e) {
+  bool admit_encoded(decoding::BatchDecoder& decoder, Encoding& e,
+                     const std::vector<Encoding>& encoding) {
     const auto expected =
-        e.job->tier() == 0 ? decoding::CacheCapacity() : expected_capacity(decoder);
+        e.job->tier() == 0 ? decoding::CacheCapacity() : expected_capacity(decoder, encoding);
     try {
       if (!cache_ready_for(decoder, e, expected)) return false;
     } catch (const std::exception& ex) {

@@ -68,3 +68,21 @@ TEST_CASE("single-query attention: broadcast masks, no mask and a fully masked r
     CHECK((got - reference(q, k, v, torch::zeros({1, 1, 1, keys}))).abs().max().item<float>() < 1e-5f);
   }
 }
+
+TEST_CASE("single-query attention: reading only each row's own keys gives the masked result exactly", "[model][attention]") {
+  torch::manual_seed(13);
+  const int64_t rows = 20, H = 8, hd = 64, keys = 90;
+  auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);
+  auto k = torch::randn({rows, H, 128, hd}).narrow(2, 0, keys);
+  auto v = torch::randn({rows, H, 128, hd}).narrow(2, 0, keys);
+  std::vector<int64_t> own;
+  for (int64_t r = 0; r < rows; ++r) own.push_back(1 + (r * 37) % keys);
+  auto owned = torch::tensor(own).view({rows, 1});
+  auto mask = torch::zeros({rows, keys})
+                  .masked_fill_(torch::arange(keys).view({1, keys}) >= owned, model::mask_min_value())
+                  .view({rows, 1, 1, keys});
+  auto all_keys = model::attend(q, k, v, mask);
+  auto own_keys = model::attend_rows(q, k, v, mask, own);
+  CHECK(torch::equal(all_keys, own_keys));
+  CHECK((own_keys - reference(q, k, v, mask)).abs().max().item<float>() < 1e-5f);
+}
