@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "bench_util.h"
+#include "model/float32_matmul.h"
 #include "model/linear.h"
 #include "model/weights.h"
 #include "util/blas_threads.h"
@@ -65,12 +66,17 @@ namespace {
 // `compute_type`: float32 through LibTorch's BLAS below 16 rows (split over the intra-op
 // threads) and oneDNN from 16 on; bfloat16 through oneDNN, or for one row the AVX512-BF16
 // kernel where the CPU has it; int8 through tolk's oneDNN int8 product (model/int8_matmul.h).
+// Float32 layers keep their weights in the engine's inference layout (model/float32_matmul.h);
+// the float32 output projection runs as the engine runs it (model::project, no bias).
 std::function<void()> product(const std::string& compute_type, const torch::Tensor& x,
-                              const torch::Tensor& w, const torch::Tensor& b) {
+                              const torch::Tensor& w, const torch::Tensor& b,
+                              bool output_projection) {
   model::Linear layer;
   layer.bias = b;
-  if (compute_type == "float32") {
-    layer.weight = w;
+  if (compute_type == "float32" && output_projection) {
+    return [x, w] { model::project(x, w); };
+  } else if (compute_type == "float32") {
+    layer.weight = model::float32_inference_layout(w);
   } else if (compute_type == "bfloat16") {
     layer.weight = w.to(torch::kBFloat16);
   } else if (compute_type == "int8") {
@@ -91,7 +97,8 @@ double gemm_gflops(const std::string& compute_type, int64_t rows, const GemmShap
   util::keep_blas_on_calling_thread();  // as a TranslatorEngine does
   torch::manual_seed(1);
   const auto call = product(compute_type, torch::randn({rows, shape.in}),
-                            torch::randn({shape.out, shape.in}) * 0.02, torch::zeros({shape.out}));
+                            torch::randn({shape.out, shape.in}) * 0.02, torch::zeros({shape.out}),
+                            shape.name == "lm_head");
   std::vector<double> rates;
   const double flops = 2.0 * static_cast<double>(rows * shape.out * shape.in);
   for (int r = 0; r < repeats; ++r) rates.push_back(flops / seconds_per_call(call, min_seconds) / 1e9);
@@ -117,7 +124,7 @@ double decoder_step_products_ms(const std::string& compute_type, const ModelShap
   std::vector<std::function<void()>> calls;
   for (const auto& s : shapes)
     calls.push_back(product(compute_type, torch::randn({1, s.in}), torch::randn({s.out, s.in}) * 0.02,
-                            torch::zeros({s.out})));
+                            torch::zeros({s.out}), s.name == "lm_head"));
   std::vector<double> ms;
   for (int r = 0; r < repeats; ++r)
     ms.push_back(1e3 * seconds_per_call([&] { for (const auto& c : calls) c(); }, min_seconds));

@@ -2,7 +2,6 @@
 #include "model/int8_matmul.h"
 
 #include <ATen/Parallel.h>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,17 +9,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/onednn_engine.h"
+
 namespace tolk::model {
 
 namespace {
 
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
-
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 // Rows per task of the per-row loops: enough work to be worth a thread.
 int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
@@ -44,7 +40,7 @@ Int8Matmul::Int8Matmul(const torch::Tensor& weight, const torch::Tensor& bias)
   const auto q = (w / scales.unsqueeze(1)).round().clamp(-127, 127).to(torch::kChar).contiguous();
   if (bias.defined()) bias_ = bias.to(torch::kFloat32).contiguous().clone();
 
-  const auto& engine = cpu_engine();
+  const auto& engine = onednn_cpu_engine();
   const dnnl::memory::dim K = in_, N = out_, M = DNNL_RUNTIME_DIM_VAL;
   dnnl::primitive_attr attr;
   // Column n of the int32 product times scale[n] is x_q·W_nᵀ in float; the row's input scale
@@ -118,7 +114,7 @@ torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in) const {
     }
   });
 
-  const auto& engine = cpu_engine();
+  const auto& engine = onednn_cpu_engine();
   dnnl::memory src(dnnl::memory::desc({rows, in}, dt::s8, tag::ab), engine, xq.data_ptr());
   dnnl::memory dst(dnnl::memory::desc({rows, out}, dt::f32, tag::ab), engine, y.data_ptr());
   // Each call brings its own scratchpad, so concurrent calls share nothing but the weights.

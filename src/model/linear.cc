@@ -10,6 +10,7 @@
 #include <string>
 
 #include "model/bf16_gemv.h"
+#include "model/float32_matmul.h"
 #include "tolk/status.h"
 
 namespace tolk::model {
@@ -89,6 +90,8 @@ torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight
   if (rows < kOneDnnMinRows || prefer_blas) return blas_linear(x, weight, bias, rows);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
+  if (float32_matmul_applies(weight))
+    return float32_matmul(x.reshape({rows, in}), weight, bias).view(sizes);
   // A narrowed weight (the sliced output projection) must be contiguous for oneDNN's view.
   auto y = at::mkldnn_linear(x.reshape({rows, in}).contiguous().to_mkldnn(), weight.contiguous(),
                              bias.defined() ? c10::optional<torch::Tensor>(bias)

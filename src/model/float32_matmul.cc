@@ -1,0 +1,95 @@
+// float32_matmul.cc — see float32_matmul.h.
+#include "model/float32_matmul.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <unordered_map>
+
+#include "model/onednn_engine.h"
+
+namespace tolk::model {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+struct Primitive {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul matmul;
+};
+
+// (in, out, weights stored [in, out], has bias) → its primitive. A model has a handful of
+// shapes; entries are never removed, so references stay valid.
+const Primitive& primitive_for(int64_t in, int64_t out, bool in_out_layout, bool bias) {
+  static std::mutex mutex;
+  static std::map<std::tuple<int64_t, int64_t, bool, bool>, std::unique_ptr<Primitive>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{in, out, in_out_layout, bias}];
+  if (!slot) {
+    const dnnl::memory::dim K = in, N = out, M = DNNL_RUNTIME_DIM_VAL;
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    // The weights as the {in, out} matrix: [in, out] row-major is "ab", [out, in] is "ba".
+    const dnnl::memory::desc wei({K, N}, dt::f32, in_out_layout ? tag::ab : tag::ba);
+    const dnnl::memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    auto p = std::make_unique<Primitive>();
+    p->pd = bias ? dnnl::matmul::primitive_desc(
+                       dnnl::matmul::desc(src, wei, dnnl::memory::desc({1, N}, dt::f32, tag::ab), dst),
+                       attr, onednn_cpu_engine())
+                 : dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr, onednn_cpu_engine());
+    p->matmul = dnnl::matmul(p->pd);
+    slot = std::move(p);
+  }
+  return *slot;
+}
+
+bool in_out_layout(const torch::Tensor& w) {
+  return w.stride(0) == 1 && w.stride(1) == w.size(0);
+}
+
+}  // namespace
+
+torch::Tensor float32_inference_layout(const torch::Tensor& weight) {
+  return weight.t().contiguous().t();
+}
+
+bool float32_matmul_applies(const torch::Tensor& w) {
+  return w.defined() && w.scalar_type() == torch::kFloat32 && w.dim() == 2 && !w.requires_grad() &&
+         w.size(0) > 0 && w.size(1) > 0 && (w.is_contiguous() || in_out_layout(w));
+}
+
+torch::Tensor float32_matmul(const torch::Tensor& x_in, const torch::Tensor& weight,
+                             const torch::Tensor& bias) {
+  const auto x = x_in.contiguous();
+  const int64_t rows = x.size(0), in = weight.size(1), out = weight.size(0);
+  auto y = torch::empty({rows, out}, x.options());
+  if (rows == 0) return y;
+  const bool transposed = !weight.is_contiguous();
+  const auto b = bias.defined() ? bias.contiguous() : bias;
+  const Primitive& p = primitive_for(in, out, transposed, b.defined());
+  const auto& engine = onednn_cpu_engine();
+  dnnl::memory src(dnnl::memory::desc({rows, in}, dt::f32, tag::ab), engine, x.data_ptr());
+  dnnl::memory wei(p.pd.weights_desc(), engine, weight.data_ptr());
+  dnnl::memory dst(dnnl::memory::desc({rows, out}, dt::f32, tag::ab), engine, y.data_ptr());
+  const auto scratch_bytes = static_cast<int64_t>(p.pd.scratchpad_desc().get_size());
+  auto scratch = torch::empty({std::max<int64_t>(1, scratch_bytes)}, torch::kUInt8);
+  dnnl::memory scratchpad(p.pd.scratchpad_desc(), engine, scratch.data_ptr());
+  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, src},
+                                                {DNNL_ARG_WEIGHTS, wei},
+                                                {DNNL_ARG_DST, dst},
+                                                {DNNL_ARG_SCRATCHPAD, scratchpad}};
+  if (b.defined())
+    args.emplace(DNNL_ARG_BIAS, dnnl::memory(dnnl::memory::desc({1, out}, dt::f32, tag::ab), engine,
+                                             b.data_ptr()));
+  dnnl::stream stream(engine);
+  p.matmul.execute(stream, args);
+  stream.wait();
+  return y;
+}
+
+}  // namespace tolk::model
