@@ -69,7 +69,7 @@ struct ModelOptions {
   // Continuous mode (DESIGN.md "Continuous batching").
   int64_t max_batch_sequences = 64;    // live sentences in the running batch
   int64_t max_batch_tokens = 16384;    // Σ over live rows of (source + max decode length) tokens
-  int64_t encode_chunk_tokens = 128;   // newcomer source tokens encoded per scheduling unit
+  int64_t encode_chunk_tokens = 128;   // padded source tokens per encoder job (one layer a unit)
   int64_t batch_window_ms = 0;         // idle model: wait this long to gather a burst
   // While interactive work is live, bulk sentences sit out (kept in their slots) and bulk
   // newcomers wait; once interactive work has been live for bulk_grace_ms without a break,
