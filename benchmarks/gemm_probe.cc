@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "bench_util.h"
-#include "model/float32_matmul.h"
+#include "model/onednn_matmul.h"
 #include "model/linear.h"
 #include "model/weights.h"
 #include "util/blas_threads.h"
@@ -66,7 +66,7 @@ namespace {
 // `compute_type`: float32 through LibTorch's BLAS below 16 rows (split over the intra-op
 // threads) and oneDNN from 16 on; bfloat16 through oneDNN, or for one row the AVX512-BF16
 // kernel where the CPU has it; int8 through tolk's oneDNN int8 product (model/int8_matmul.h).
-// Float32 layers keep their weights in the engine's inference layout (model/float32_matmul.h);
+// Float32 layers keep their weights in the engine's inference layout (model/onednn_matmul.h);
 // the float32 output projection runs as the engine runs it (model::project, no bias).
 std::function<void()> product(const std::string& compute_type, const torch::Tensor& x,
                               const torch::Tensor& w, const torch::Tensor& b,

@@ -144,7 +144,10 @@ std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool(
     c10::InferenceMode guard;
     for (int64_t i = begin; i < end; ++i) {
       Group& g = *active[static_cast<size_t>(i)].second;
-      auto rows = logits.index_select(0, torch::tensor(g.slots, torch::kInt64));
+      // One row (greedy, sampling) is a view: its search may change it in place, and no other
+      // sentence reads it. Beams gather their rows.
+      auto rows = g.slots.size() == 1 ? logits.narrow(0, g.slots[0], 1)
+                                      : logits.index_select(0, torch::tensor(g.slots, torch::kInt64));
       sources[static_cast<size_t>(i)] = g.search->step(rows);
     }
   });

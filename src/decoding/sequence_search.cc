@@ -17,6 +17,22 @@
 namespace tolk::decoding {
 namespace {
 
+// torch.argmax's answer for a float32 row: the first maximum, or the first NaN if any.
+int64_t first_argmax(const float* row, int64_t n) {
+  int64_t best = 0;
+  float value = row[0];
+  if (value != value) return 0;
+  for (int64_t j = 1; j < n; ++j) {
+    const float v = row[j];
+    if (v != v) return j;
+    if (v > value) {
+      value = v;
+      best = j;
+    }
+  }
+  return best;
+}
+
 // Greedy search and multinomial sampling (NOTES.md §4.1): one row.
 class GreedySearch final : public SequenceSearch {
  public:
@@ -31,18 +47,28 @@ class GreedySearch final : public SequenceSearch {
   bool done() const override { return done_; }
 
   std::vector<int64_t> step(const torch::Tensor& logits) override {
-    auto scores = logits.clone();
+    // The row is this sentence's own (the batch decoder hands each search its rows, which
+    // nobody reads after it): the processors work on it in place.
+    auto scores = logits.is_contiguous() && logits.scalar_type() == torch::kFloat32 ? logits
+                                                                                     : logits.contiguous().to(torch::kFloat32);
     apply_logits_processors(scores, {seq_}, {forced_}, p_);
-    const auto logp = torch::log_softmax(scores, -1);
     int64_t next = 0;
+    float logp = 0;
     if (p_.do_sample) {
+      // The score is the processed distribution's, taken before the warpers change it.
+      const auto all = torch::log_softmax(scores, -1);
       apply_sampling_warpers(scores, p_);
       next = torch::multinomial(torch::softmax(scores, -1)[0], 1, false, generator_).item<int64_t>();
+      logp = all[0][next].item<float>();
     } else {
-      next = scores.argmax(-1).item<int64_t>();
+      // argmax and log_softmax[next] = x[next] − logsumexp(x) without materialising the
+      // log-softmax row: with 64 sentences the per-sentence copies and small operations of
+      // the LibTorch formulation were several ms of each step.
+      next = first_argmax(scores.data_ptr<float>(), scores.size(1));
+      logp = scores.data_ptr<float>()[next] - torch::logsumexp(scores, -1).item<float>();
     }
     seq_.push_back(next);
-    logprob_sum_ += logp[0][next].item<float>();
+    logprob_sum_ += logp;
     done_ = next == p_.eos_token_id || static_cast<int64_t>(seq_.size()) >= p_.max_length;
     return {0};
   }

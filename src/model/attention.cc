@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "model/decoder_state.h"
 #include "model/query_attention.h"
 
@@ -80,7 +82,17 @@ torch::Tensor attend_rows(const torch::Tensor& q, const torch::Tensor& k, const 
   if (q.size(2) == 1 && static_cast<int64_t>(row_keys.size()) == k.size(0) &&
       kernel_applies(q, k, v, mask))
     return single_query_kernel(q, k, v, mask, row_keys.data());
-  return attend(q, k, v, mask);  // the mask alone gives the same result
+  // Row by row, each over its own keys only: callers may leave later keys unwritten (the slot
+  // cache is not zeroed), and a masked key's garbage times a zero weight could still be NaN.
+  if (static_cast<int64_t>(row_keys.size()) != k.size(0)) return attend(q, k, v, mask);
+  std::vector<torch::Tensor> rows;
+  for (int64_t b = 0; b < k.size(0); ++b) {
+    const int64_t n = std::clamp<int64_t>(row_keys[static_cast<size_t>(b)], 1, k.size(2));
+    auto m = mask.defined() ? mask.narrow(0, mask.size(0) > 1 ? b : 0, 1).narrow(3, 0, n) : mask;
+    rows.push_back(attend(q.narrow(0, b, 1), k.narrow(0, b, 1).narrow(2, 0, n),
+                          v.narrow(0, b, 1).narrow(2, 0, n), m));
+  }
+  return torch::cat(rows, 0);
 }
 
 torch::Tensor additive_key_mask(const torch::Tensor& attention_mask) {

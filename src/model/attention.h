@@ -20,6 +20,8 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
 // The same for one query per row (Tq = 1) where row b's keys from row_keys[b] on are masked
 // for it: those need not be read (query_attention.h). A decoder step passes each row's own
 // cache length and source length, so short rows in a batch with long ones stay cheap.
+// Keys from row_keys[b] on are never read (not even multiplied by a zero weight), so they may
+// hold anything: the slot cache is allocated unzeroed.
 torch::Tensor attend_rows(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                           const torch::Tensor& mask, const std::vector<int64_t>& row_keys);
 

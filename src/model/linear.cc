@@ -10,7 +10,7 @@
 #include <string>
 
 #include "model/bf16_gemv.h"
-#include "model/float32_matmul.h"
+#include "model/onednn_matmul.h"
 #include "tolk/status.h"
 
 namespace tolk::model {
@@ -90,8 +90,8 @@ torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight
   if (rows < kOneDnnMinRows || prefer_blas) return blas_linear(x, weight, bias, rows);
   auto sizes = x.sizes().vec();
   sizes.back() = weight.size(0);
-  if (float32_matmul_applies(weight))
-    return float32_matmul(x.reshape({rows, in}), weight, bias).view(sizes);
+  if (onednn_matmul_applies(weight))
+    if (auto y = onednn_matmul(x.reshape({rows, in}), weight, bias); y.defined()) return y.view(sizes);
   // A narrowed weight (the sliced output projection) must be contiguous for oneDNN's view.
   auto y = at::mkldnn_linear(x.reshape({rows, in}).contiguous().to_mkldnn(), weight.contiguous(),
                              bias.defined() ? c10::optional<torch::Tensor>(bias)
@@ -100,7 +100,8 @@ torch::Tensor float32_linear(const torch::Tensor& x, const torch::Tensor& weight
 }
 
 // float32 input × bfloat16 weights → float32. One to a few rows (a decoder step of a lone
-// sentence) through bf16_gemv.h's kernel where the CPU has one, else oneDNN via LibTorch.
+// sentence) through bf16_gemv.h's kernel where the CPU has one, else one oneDNN product with a
+// float32 result (onednn_matmul.h), else LibTorch's.
 torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor& weight,
                                     const torch::Tensor& bias) {
   const int64_t in = weight.size(1);
@@ -113,6 +114,14 @@ torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor&
       return bf16_gemv(x2, weight, bias).view(sizes);
     }
   }
+  if (!x.requires_grad() && onednn_matmul_applies(weight)) {
+    if (auto y = onednn_matmul(x.reshape({rows, in}), weight, bias); y.defined()) {
+      auto sizes = x.sizes().vec();
+      sizes.back() = weight.size(0);
+      return y.view(sizes);
+    }
+  }
+  // LibTorch's product returns bf16 (rounded), converted back and the bias added after.
   auto y = torch::linear(x.to(weight.scalar_type()), weight).to(x.scalar_type());
   return bias.defined() ? y.add_(bias) : y;
 }

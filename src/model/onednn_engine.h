@@ -1,5 +1,5 @@
 // onednn_engine.h — the one oneDNN CPU engine tolk's own primitives run on (int8_matmul.h,
-// float32_matmul.h): created once, shared by every primitive and call.
+// onednn_matmul.h): created once, shared by every primitive and call.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>

@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "model/float32_matmul.h"
+#include "model/onednn_matmul.h"
 #include "model/linear.h"
 
 namespace tolk::model {
@@ -24,7 +24,7 @@ void convert_weights(ModelWeights& w, ComputeType type) {
   torch::NoGradGuard no_grad;
   switch (type) {
     case ComputeType::kFloat32:
-      // Stored [in, out] for oneDNN's plain gemm (float32_matmul.h); same values, same view.
+      // Stored [in, out] for oneDNN's plain gemm (onednn_matmul.h); same values, same view.
       for_each_linear(w, [](Linear& l) { l.weight = float32_inference_layout(l.weight); });
       return;
     case ComputeType::kBFloat16: {

@@ -11,7 +11,7 @@ constexpr int64_t kSliceElements = int64_t{1} << 19;
 
 void CacheGrowth::start(const model::Transformer& model, const model::SlotShape& shape) {
   if (pending()) return;
-  storage_ = model.allocate_slots(shape, /*zeroed=*/false);
+  storage_ = model.allocate_slots(shape);
   unzeroed_.clear();
   for (auto& l : storage_->layers)
     for (auto* t : {&l.self_k, &l.self_v, &l.cross_k, &l.cross_v}) unzeroed_.push_back(t->view(-1));

@@ -1,5 +1,5 @@
-// float32_matmul.cc — see float32_matmul.h.
-#include "model/float32_matmul.h"
+// onednn_matmul.cc — see onednn_matmul.h.
+#include "model/onednn_matmul.h"
 
 #include <torch/torch.h>
 
@@ -19,31 +19,35 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
 struct Primitive {
+  bool made = false;  // false: oneDNN has no implementation of it on this CPU
   dnnl::matmul::primitive_desc pd;
   dnnl::matmul matmul;
 };
 
-// (in, out, weights stored [in, out], has bias) → its primitive. A model has a handful of
-// shapes; entries are never removed, so references stay valid.
-const Primitive& primitive_for(int64_t in, int64_t out, bool in_out_layout, bool bias) {
+// (operand type, in, out, weights stored [in, out], has bias) → its primitive. A model has a
+// handful of shapes; entries are never removed, so references stay valid.
+const Primitive& primitive_for(dt type, int64_t in, int64_t out, bool in_out_layout, bool bias) {
   static std::mutex mutex;
-  static std::map<std::tuple<int64_t, int64_t, bool, bool>, std::unique_ptr<Primitive>> cache;
+  static std::map<std::tuple<dt, int64_t, int64_t, bool, bool>, std::unique_ptr<Primitive>> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[{in, out, in_out_layout, bias}];
-  if (!slot) {
+  auto& slot = cache[{type, in, out, in_out_layout, bias}];
+  if (!slot) try {
     const dnnl::memory::dim K = in, N = out, M = DNNL_RUNTIME_DIM_VAL;
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     // The weights as the {in, out} matrix: [in, out] row-major is "ab", [out, in] is "ba".
-    const dnnl::memory::desc wei({K, N}, dt::f32, in_out_layout ? tag::ab : tag::ba);
-    const dnnl::memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    const dnnl::memory::desc wei({K, N}, type, in_out_layout ? tag::ab : tag::ba);
+    const dnnl::memory::desc src({M, K}, type, tag::ab), dst({M, N}, dt::f32, tag::ab);
     auto p = std::make_unique<Primitive>();
     p->pd = bias ? dnnl::matmul::primitive_desc(
                        dnnl::matmul::desc(src, wei, dnnl::memory::desc({1, N}, dt::f32, tag::ab), dst),
                        attr, onednn_cpu_engine())
                  : dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), attr, onednn_cpu_engine());
     p->matmul = dnnl::matmul(p->pd);
+    p->made = true;
     slot = std::move(p);
+  } catch (const dnnl::error&) {
+    slot = std::make_unique<Primitive>();  // bf16 on a CPU without AVX-512: remembered as absent
   }
   return *slot;
 }
@@ -58,22 +62,26 @@ torch::Tensor float32_inference_layout(const torch::Tensor& weight) {
   return weight.t().contiguous().t();
 }
 
-bool float32_matmul_applies(const torch::Tensor& w) {
-  return w.defined() && w.scalar_type() == torch::kFloat32 && w.dim() == 2 && !w.requires_grad() &&
+bool onednn_matmul_applies(const torch::Tensor& w) {
+  return w.defined() && (w.scalar_type() == torch::kFloat32 || w.scalar_type() == torch::kBFloat16) &&
+         w.dim() == 2 && !w.requires_grad() &&
          w.size(0) > 0 && w.size(1) > 0 && (w.is_contiguous() || in_out_layout(w));
 }
 
-torch::Tensor float32_matmul(const torch::Tensor& x_in, const torch::Tensor& weight,
-                             const torch::Tensor& bias) {
-  const auto x = x_in.contiguous();
+torch::Tensor onednn_matmul(const torch::Tensor& x_in, const torch::Tensor& weight,
+                            const torch::Tensor& bias) {
+  const bool bf16 = weight.scalar_type() == torch::kBFloat16;
+  const auto x = bf16 ? x_in.to(torch::kBFloat16).contiguous() : x_in.contiguous();
+  const dt type = bf16 ? dt::bf16 : dt::f32;
   const int64_t rows = x.size(0), in = weight.size(1), out = weight.size(0);
-  auto y = torch::empty({rows, out}, x.options());
+  auto y = torch::empty({rows, out}, x_in.options().dtype(torch::kFloat32));
   if (rows == 0) return y;
   const bool transposed = !weight.is_contiguous();
-  const auto b = bias.defined() ? bias.contiguous() : bias;
-  const Primitive& p = primitive_for(in, out, transposed, b.defined());
+  const auto b = bias.defined() ? bias.to(torch::kFloat32).contiguous() : bias;
+  const Primitive& p = primitive_for(type, in, out, transposed, b.defined());
+  if (!p.made) return torch::Tensor();
   const auto& engine = onednn_cpu_engine();
-  dnnl::memory src(dnnl::memory::desc({rows, in}, dt::f32, tag::ab), engine, x.data_ptr());
+  dnnl::memory src(dnnl::memory::desc({rows, in}, type, tag::ab), engine, x.data_ptr());
   dnnl::memory wei(p.pd.weights_desc(), engine, weight.data_ptr());
   dnnl::memory dst(dnnl::memory::desc({rows, out}, dt::f32, tag::ab), engine, y.data_ptr());
   const auto scratch_bytes = static_cast<int64_t>(p.pd.scratchpad_desc().get_size());
