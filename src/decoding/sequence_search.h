@@ -26,6 +26,7 @@ class SequenceSearch {
   // The token each row feeds to the next decoder step.
   virtual std::vector<int64_t> next_tokens() const = 0;
   // Consumes the logits [rows, V] of this sentence's rows (float32, row order = rows()).
+  // They are this search's own: it may change them in place (the logits processors do).
   // Returns, per row of the next step, the row whose cache it continues (identity for greedy).
   virtual std::vector<int64_t> step(const torch::Tensor& logits) = 0;
   virtual bool done() const = 0;

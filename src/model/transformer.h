@@ -67,9 +67,8 @@ class Transformer {
                                        int64_t max_source) const;
   // … fresh storage of that shape (hundreds of MB for 64 long rows), its K/V left unwritten:
   // a step reads only what earlier steps and fill_slots wrote (attend_rows in attention.h).
-  // Zeroing it cost a static batch of 64 sentences ~80 ms of 1.2 s (bf16, measured); a
-  // scheduler may still touch the pages in small slices first (cache_growth.h) so that no
-  // step takes the page faults, …
+  // Zeroing it was a pass over hundreds of MB per batch (and in continuous mode made joining
+  // sentences wait for it), …
   SlotCache allocate_slots(const SlotShape& shape) const;
   // … and the move: rows [0, keep_rows) of `cache` are copied into `fresh` (which must hold at
   // least the cache's sizes), which becomes the cache.

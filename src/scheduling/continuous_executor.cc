@@ -10,9 +10,8 @@
 // arriving interactive request waits only for the unit in progress: a decoder step that
 // includes non-interactive rows is abandoned between layers as soon as an interactive
 // sentence waits (it is simply run again later), an
-// interactive job overtakes the other encoder jobs, which keep their state, and a large cache
-// growth is zeroed a few milliseconds at a time between the other units (cache_growth.h), but
-// not while an interactive sentence is being served.
+// interactive job overtakes the other encoder jobs, which keep their state. A cache growth is
+// a copy of the live rows into new, unzeroed storage (grow_cache_for).
 // While interactive work is live, bulk rows sit out the steps (they keep their cache slots)
 // and bulk newcomers wait; if interactive load lasts longer than bulk_grace_ms, bulk gets
 // bulk_min_share of the steps, so it always finishes. Finished sentences leave at once; a request ends when its last sentence does
@@ -30,7 +29,6 @@
 
 #include "decoding/batch_decoder.h"
 #include "decoding/encode_job.h"
-#include "scheduling/cache_growth.h"
 #include "scheduling/continuous_job.h"
 #include "scheduling/continuous_stats.h"
 #include "scheduling/executor.h"
@@ -208,14 +206,6 @@ class ContinuousExecutor final : public Executor {
       // One encoder layer of the most urgent job allowed to run (bulk ones only on bulk's turn
       // or when nothing else is present).
       bool encoded = run_encoder_unit(decoder, encoding, bulk_turn || !interactive_present);
-
-      // A few milliseconds of a cache growth being prepared (cache_growth.h), cut short as soon
-      // as an interactive sentence waits. None while an interactive sentence is being encoded or
-      // decoded (except on bulk's turn): the growth serves waiting bulk and normal work, and each
-      // slice would add its milliseconds to every step of the interactive one. (An interactive
-      // sentence that merely waits does not stop it: it may be waiting for budget that only
-      // the growth's beneficiaries free.)
-      if (growth_.pending() && (bulk_turn || !interactive_running)) prepare_storage_unit();
 
       // Newcomers first (DESIGN.md: waiting sentences are admitted before each step): while no
       // interactive work is present, the encoder jobs in progress run to their end, and the
@@ -404,11 +394,10 @@ class ContinuousExecutor final : public Executor {
                        return all_ended;
                      }), encoding.end());
     }
-    // Jobs whose encoder is done wait for cache storage being allocated (admit_encoded); the
-    // first that can join now does, as this unit. Meanwhile the other jobs go on encoding.
+    // A job whose encoder is done (and whose tier may run) joins the decoder, as this unit.
     for (auto it = encoding.begin(); it != encoding.end(); ++it) {
       if (!it->job->done() || (it->job->tier() == 2 && !bulk_allowed)) continue;
-      if (!admit_encoded(decoder, *it, encoding)) continue;
+      admit_encoded(decoder, *it, encoding);
       encoding.erase(it);
       return true;
     }
@@ -434,50 +423,32 @@ class ContinuousExecutor final : public Executor {
       note_unit(ms, "encoder layer", static_cast<int64_t>(best->pending.size()));
       counters_.add_busy(ms);
     } while (best->job->tier() == 0 && !best->job->done());
-    if (best->job->done() && admit_encoded(decoder, *best, encoding)) encoding.erase(best);
+    if (best->job->done()) {
+      admit_encoded(decoder, *best, encoding);
+      encoding.erase(best);
+    }
     return true;
   }
 
-  // Whether the cache can take a finished encoder job now. Growing it for a batch of long
-  // sentences means zeroing hundreds of MB (~0.5 s), far longer than any unit of work: the new
-  // storage is prepared in slices between the other units, and the job joins once it is ready.
-  // An interactive job does not wait: the cache grows now, by what it alone needs.
-  bool cache_ready_for(decoding::BatchDecoder& decoder, const Encoding& e,
-                       const decoding::CacheCapacity& expected) {
-    const auto& items = e.job->items();
-    const auto enc = e.job->result();
-    auto need = decoder.growth_for(items, enc, expected);
-    if (!need) return true;
-    if (auto storage = growth_.take_if_ready()) {
-      const auto t0 = clock_type::now();
-      if (decoder.adopt_storage(std::move(*storage))) {
-        const double ms = ms_between(t0, clock_type::now());
-        note_unit(ms, "cache move to new storage", decoder.rows());
-        counters_.add_busy(ms);
-        unit_stats_.add_growth(true, decoder.cache_shape().rows);
-      }
-      need = decoder.growth_for(items, enc, expected);
-      if (!need) return true;
+  // Grows the cache, now, for a finished encoder job (and the capacity `expected` of the jobs
+  // still encoding, so that a burst grows it once). New storage is not zeroed (attend_rows
+  // reads only written keys), so a growth costs the copy of the live rows; its pages are
+  // touched as rows are written. (Zeroing the new storage in slices between other units, as
+  // before, cost the continuous mode 5–30 % against a static batch of the same 64 sentences:
+  // their join waited for it.)
+  void grow_cache_for(decoding::BatchDecoder& decoder, const Encoding& e,
+                      const decoding::CacheCapacity& expected) {
+    auto need = decoder.growth_for(e.job->items(), e.job->result(), expected);
+    if (!need) return;
+    const auto t0 = clock_type::now();
+    if (decoder.adopt_storage(model_->allocate_slots(*need))) {
+      const double ms = ms_between(t0, clock_type::now());
+      note_unit(ms, "cache move to new storage", decoder.rows());
+      counters_.add_busy(ms);
+      unit_stats_.add_growth(decoder.cache_shape().rows);
     }
-    if (e.job->tier() == 0) return true;
-    if (!growth_.pending()) {
-      growth_.start(*model_, *need);
-      log::debug("continuous: preparing cache storage for {} rows × {} positions × {} source "
-                 "tokens in slices", need->rows, need->max_length, need->max_source);
-    }
-    return false;
   }
 
-  void prepare_storage_unit() {
-    const auto t0 = clock_type::now();
-    const auto interactive_waits = [this] {
-      return interactive_waiting_.load(std::memory_order_relaxed) > 0;
-    };
-    const int64_t bytes = growth_.advance(interactive_waits, std::chrono::microseconds(3000));
-    const double ms = ms_between(t0, clock_type::now());
-    note_unit(ms, "cache storage slices (MB)", bytes >> 20);
-    counters_.add_busy(ms);
-  }
 
   // What the cache should hold for the work already known: the live rows plus every waiting
   // sentence's rows (the running encoder jobs and the queues), within twice the batch budget.
@@ -518,18 +489,17 @@ class ContinuousExecutor final : public Executor {
     }
   }
 
-  // A finished encoder job's sentences (those whose requests are still on) join the decoder;
-  // false when the job must wait for cache storage (it stays in `encoding`), true when it has
-  // joined or failed.
-  bool admit_encoded(decoding::BatchDecoder& decoder, Encoding& e,
+  // A finished encoder job's sentences (those whose requests are still on) join the decoder,
+  // or fail with the job.
+  void admit_encoded(decoding::BatchDecoder& decoder, Encoding& e,
                      const std::vector<Encoding>& encoding) {
     const auto expected =
         e.job->tier() == 0 ? decoding::CacheCapacity() : expected_capacity(decoder, encoding);
     try {
-      if (!cache_ready_for(decoder, e, expected)) return false;
+      grow_cache_for(decoder, e, expected);
     } catch (const std::exception& ex) {
       fail_encoding(e, ex);
-      return true;
+      return;
     }
     std::vector<decoding::Admission> items;
     std::vector<int64_t> rows;
@@ -548,14 +518,14 @@ class ContinuousExecutor final : public Executor {
         joining.push_back(std::move(p));
       }
     }
-    if (joining.empty()) return true;
+    if (joining.empty()) return;
     const auto t0 = clock_type::now();
     const auto shape_before = decoder.cache_shape();
     std::vector<decoding::Finished> done;
     try {
       decoder.admit_encoded(items, e.job->result(), rows, &done, expected);
       if (!shape_before.covers(decoder.cache_shape()))
-        unit_stats_.add_growth(false, decoder.cache_shape().rows);
+        unit_stats_.add_growth(decoder.cache_shape().rows);
     } catch (const std::exception& ex) {
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& p : joining) {
@@ -563,7 +533,7 @@ class ContinuousExecutor final : public Executor {
         live_cost_ -= p.cost;
         fail_locked(p.job, StatusCode::kInternal, ex.what());
       }
-      return true;
+      return;
     }
     const double ms = ms_between(t0, clock_type::now());
     note_unit(ms, "join (cross K/V, slots)", static_cast<int64_t>(joining.size()));
@@ -579,7 +549,7 @@ class ContinuousExecutor final : public Executor {
     log::debug("continuous: admitted {} sentences (encoder {:.3f} ms, join {:.3f} ms; {} live)",
                joining.size(), e.ms, ms, decoder.sentences());
     deliver(std::move(done));
-    return true;
+    return;
   }
 
   void deliver(std::vector<decoding::Finished> finished) {
@@ -670,8 +640,6 @@ class ContinuousExecutor final : public Executor {
   std::atomic<int64_t> interactive_waiting_{0};
   uint64_t next_id_ = 1;
   bool shutdown_ = false;
-  // Cache storage being prepared for a growth (the loop thread's own state).
-  CacheGrowth growth_;
   std::thread thread_;
 };
 

@@ -36,10 +36,9 @@ class ContinuousStats {
     }
   }
   void add_preempted_step() { preempted_steps_.fetch_add(1, std::memory_order_relaxed); }
-  // A cache growth, prepared in slices between other units or made inline (an interactive
-  // job's own small growth); `slots`: the cache's rows now.
-  void add_growth(bool sliced, int64_t slots) {
-    (sliced ? growths_sliced_ : growths_inline_).fetch_add(1, std::memory_order_relaxed);
+  // A cache growth; `slots`: the cache's rows now.
+  void add_growth(int64_t slots) {
+    growths_.fetch_add(1, std::memory_order_relaxed);
     cache_slots_.store(slots, std::memory_order_relaxed);
   }
 
@@ -51,8 +50,7 @@ class ContinuousStats {
     j["longest_unit_ms"] = static_cast<double>(longest_unit_us_.load()) / 1000.0;
     j["preempted_steps"] = preempted_steps_.load();
     j["cache_slots"] = cache_slots_.load();
-    j["cache_growths"] = {{"prepared_in_slices", growths_sliced_.load()},
-                          {"inline", growths_inline_.load()}};
+    j["cache_growths"] = growths_.load();
     j["longest_unit_an_interactive_waited_for_ms"] =
         static_cast<double>(longest_blocking_us_.load()) / 1000.0;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -73,7 +71,7 @@ class ContinuousStats {
   std::atomic<int64_t> occupancy_[kBuckets] = {};
   std::atomic<int64_t> longest_unit_us_{0}, longest_blocking_us_{0};
   std::atomic<int64_t> preempted_steps_{0};
-  std::atomic<int64_t> growths_sliced_{0}, growths_inline_{0}, cache_slots_{0};
+  std::atomic<int64_t> growths_{0}, cache_slots_{0};
   mutable std::mutex mutex_;
   std::string longest_unit_what_, longest_blocking_what_;
 };

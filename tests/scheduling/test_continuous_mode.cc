@@ -196,16 +196,16 @@ TEST_CASE("continuous: a sentence that can never fit max_batch_tokens is refused
   CHECK(again.ids == fits.ids);
 }
 
-TEST_CASE("continuous: the cache grows for queued work in slices between units, and answers stay the same", "[scheduling][continuous]") {
+TEST_CASE("continuous: the cache grows for queued work while requests run, and answers stay the same", "[scheduling][continuous]") {
   TranslatorEngine engine;
   engine.load_model("exclusive", test::dev_dir(), mode(ExecutionMode::kExclusive));
   engine.load_model("continuous", test::dev_dir(), mode(ExecutionMode::kContinuous));
   const auto& c = case_of("long");
   TranslationOptions beam = opts(4, Priority::kBulk);
   const auto want = engine.translate_sync("exclusive", c["src_text"], "eng_Latn", "fra_Latn", beam).ids;
-  // 24 sentences × 4 beams: more rows than the empty cache holds, so a non-interactive growth
-  // (its storage zeroed in slices between other units, the join waits for it) must happen; an interactive
-  // request in the middle grows the cache inline if it needs to.
+  // 24 sentences × 4 beams: more rows than the empty cache holds, so the cache must grow (into
+  // unzeroed storage: a step reads only keys it wrote) while an interactive request in the
+  // middle takes rows of its own.
   std::vector<std::string> texts(24, c["src_text"]);
   auto bulk = std::async(std::launch::async, [&] {
     return engine.translate_batch("continuous", texts, "eng_Latn", "fra_Latn", beam);
@@ -219,6 +219,6 @@ TEST_CASE("continuous: the cache grows for queued work in slices between units, 
   }
   const auto stats = nlohmann::json::parse(engine.stats())["models"]["continuous"];
   INFO(stats.dump());
-  CHECK(stats["cache_growths"]["prepared_in_slices"].get<int64_t>() >= 1);
+  CHECK(stats["cache_growths"].get<int64_t>() >= 1);
   CHECK(stats["cache_slots"].get<int64_t>() >= 24 * 4);
 }
