@@ -104,13 +104,6 @@ std::optional<model::SlotShape> BatchDecoder::growth_for(const std::vector<Admis
                             std::max<int64_t>(enc.input_ids.size(1), expected.max_source));
 }
 
-bool BatchDecoder::adopt_storage(model::SlotCache fresh) {
-  if (!fresh.shape().covers(cache_.shape())) return false;
-  model_.adopt_slots(cache_, std::move(fresh), rows());
-  owner_.resize(static_cast<size_t>(cache_.rows()));
-  return true;
-}
-
 std::vector<Finished> BatchDecoder::step(int max_tier, const std::function<bool()>& preempt,
                                          bool* preempted) {
   std::vector<Finished> finished;

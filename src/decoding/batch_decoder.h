@@ -57,15 +57,6 @@ class BatchDecoder {
   void admit_encoded(const std::vector<Admission>& items, const EncodedBatch& enc,
                      const std::vector<int64_t>& encoder_rows, std::vector<Finished>* done,
                      const CacheCapacity& expected = CacheCapacity());
-  // The cache growth admit_encoded would make for these items (nothing if none): a caller
-  // that wants the allocation off its thread gives it to Transformer::allocate_slots elsewhere
-  // and hands the result to adopt_storage before admitting.
-  std::optional<model::SlotShape> growth_for(const std::vector<Admission>& items,
-                                             const EncodedBatch& enc,
-                                             const CacheCapacity& expected = CacheCapacity()) const;
-  // Moves the cache into storage prepared by Transformer::allocate_slots; false (and nothing
-  // changes) when the storage is smaller than the cache has become meanwhile.
-  bool adopt_storage(model::SlotCache fresh);
   model::SlotShape cache_shape() const { return cache_.shape(); }
 
   // One decoder step over every sentence of tier ≤ max_tier (the others wait in their slots);
@@ -86,6 +77,10 @@ class BatchDecoder {
   static int64_t rows_for(const GenerationParams& params);
 
  private:
+  // The cache growth admit_encoded makes for these items (nothing if none).
+  std::optional<model::SlotShape> growth_for(const std::vector<Admission>& items,
+                                             const EncodedBatch& enc,
+                                             const CacheCapacity& expected) const;
   struct Group {
     std::unique_ptr<SequenceSearch> search;
     std::vector<int64_t> slots;  // slot of each row, row order of the search

@@ -4,19 +4,23 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "model/decoder_state.h"
 #include "model/query_attention.h"
 
 namespace tolk::model {
 namespace {
-// attend_queries (query_attention.h) takes float32 operands whose last dimension is contiguous,
-// q and k/v over the same rows and heads, and a mask (if any) of [B|1, H|1, 1, keys]. Autograd
-// (the trainer) keeps LibTorch's differentiable operations.
+// attend_queries (query_attention.h) takes operands whose last dimension is contiguous: q and
+// the mask float32, k and v both float32 or both float16 (the slot cache of reduced-precision
+// compute types), q and k/v over the same rows and heads, and a mask (if any) of
+// [B|1, H|1, 1, keys]. Autograd (the trainer) keeps LibTorch's differentiable operations.
 bool kernel_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                     const torch::Tensor& mask) {
   const auto f = torch::kFloat32;
-  if (q.scalar_type() != f || k.scalar_type() != f || v.scalar_type() != f) return false;
+  if (q.scalar_type() != f || (k.scalar_type() != f && k.scalar_type() != torch::kHalf) ||
+      v.scalar_type() != k.scalar_type())
+    return false;
   if (q.requires_grad() || k.requires_grad() || v.requires_grad()) return false;
   if (mask.defined() && (mask.scalar_type() != f || mask.dim() != 4 || mask.size(2) != 1 ||
                          mask.size(3) != k.size(2) || mask.stride(3) != 1 || mask.requires_grad() ||
@@ -32,8 +36,9 @@ torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k
                                   const int64_t* row_keys) {
   const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
   auto out = torch::empty({B, 1, H * hd}, q.options());
-  auto operand = [](const torch::Tensor& t) {
-    return QueryOperand{t.data_ptr<float>(), t.stride(0), t.stride(1), t.stride(2)};
+  auto operand = [](const auto* base, const torch::Tensor& t) {
+    return Operand<std::remove_const_t<std::remove_pointer_t<decltype(base)>>>{
+        base, t.stride(0), t.stride(1), t.stride(2)};
   };
   QueryOperand m;
   if (mask.defined()) {
@@ -41,8 +46,13 @@ torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k
     m.batch_stride = mask.size(0) > 1 ? mask.stride(0) : 0;
     m.head_stride = mask.size(1) > 1 ? mask.stride(1) : 0;
   }
-  attend_queries(operand(q), operand(k), operand(v), m, B, H, Tk, hd, out.data_ptr<float>(),
-                 row_keys);
+  const auto qo = operand(q.data_ptr<float>(), q);
+  if (k.scalar_type() == torch::kHalf)
+    attend_queries(qo, operand(k.data_ptr<c10::Half>(), k), operand(v.data_ptr<c10::Half>(), v), m,
+                   B, H, Tk, hd, out.data_ptr<float>(), row_keys);
+  else
+    attend_queries(qo, operand(k.data_ptr<float>(), k), operand(v.data_ptr<float>(), v), m, B, H,
+                   Tk, hd, out.data_ptr<float>(), row_keys);
   return out;
 }
 

@@ -19,7 +19,8 @@
 namespace tolk::model {
 
 // Whether every decoder layer has bfloat16 weights with float32 biases the kernel takes, the
-// CPU has AVX512-BF16, the activation is relu, and the cache is float32 and contiguous.
+// CPU has AVX512-BF16, the activation is relu, and the cache is contiguous, its K/V all float32
+// or all float16 (slot_cache_dtype).
 bool fused_row_step_applies(const ModelConfig& config, const ModelWeights& weights,
                             const SlotCache& cache);
 

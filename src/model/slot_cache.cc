@@ -4,7 +4,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+
+#include "model/float16_values.h"
 
 namespace tolk::model {
 
@@ -77,9 +80,41 @@ void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::ve
                     v + r * values.stride(0) + h * hd, static_cast<size_t>(hd) * sizeof(float));
     return;
   }
+  if (cache.scalar_type() == torch::kHalf && values.scalar_type() == torch::kFloat32 &&
+      cache.is_contiguous() && values.stride(1) == 1) {
+    auto* c = cache.data_ptr<c10::Half>();
+    const float* v = values.data_ptr<float>();
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t h = 0; h < H; ++h)
+        to_float16(v + r * values.stride(0) + h * hd,
+                   c + ((r * H + h) * L + positions[static_cast<size_t>(r)]) * hd, hd);
+    return;
+  }
   using torch::indexing::Slice;
   cache.index_put_({torch::arange(n, torch::kInt64), Slice(), torch::tensor(positions, torch::kInt64)},
                    values.reshape({n, H, hd}).to(cache.scalar_type()));
+}
+
+namespace {
+std::atomic<bool> g_float16_enabled{true};
+}  // namespace
+
+void set_float16_slot_cache_enabled(bool enabled) { g_float16_enabled.store(enabled); }
+
+torch::ScalarType slot_cache_dtype(ComputeType compute_type) {
+  if (compute_type == ComputeType::kFloat32 || !g_float16_enabled.load()) return torch::kFloat32;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool kernel = __builtin_cpu_supports("avx512f");
+  if (kernel) return torch::kHalf;
+#endif
+  return torch::kFloat32;
+}
+
+void store_source_values(torch::Tensor& target, const torch::Tensor& values) {
+  if (target.scalar_type() == torch::kHalf)
+    target.copy_(values.clamp(-kFloat16Max, kFloat16Max));  // saturate, as to_float16 does
+  else
+    target.copy_(values);
 }
 
 }  // namespace tolk::model

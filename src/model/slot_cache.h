@@ -12,12 +12,24 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/compute_type.h"
+
 namespace tolk::model {
 
+// K/V are float32, or float16 for reduced-precision compute types (slot_cache_dtype).
 struct SlotLayer {
   torch::Tensor self_k, self_v;    // [rows, H, max_length, hd]
   torch::Tensor cross_k, cross_v;  // [rows, H, max_source, hd]
 };
+
+// The K/V element type of a slot cache for weights in `compute_type`: float32 for float32 (exact
+// parity with the reference); float16 (float16_values.h: half the bytes every step reads) for
+// bfloat16 and int8 where the CPU has the AVX-512 attention kernel, which reads float16
+// directly; elsewhere float32, since LibTorch's fallback would convert the cache on every read.
+torch::ScalarType slot_cache_dtype(ComputeType compute_type);
+// For tests and benchmarks (side-by-side runs): float32 K/V for every compute type while off.
+// Caches allocated before a change keep their type.
+void set_float16_slot_cache_enabled(bool enabled);
 
 // A cache's sizes: rows × positions per row × source tokens per row.
 struct SlotShape {
@@ -52,6 +64,11 @@ class SlotCache {
 // stride) at cache[r, :, positions[r], :] for r < n. A decoder step does this twice per layer;
 // for float32 it is one plain copy loop rather than an index_put_ (a dozen LibTorch operations
 // once views and index tensors are counted, which dominate a one-sentence step).
+// values [n, H·hd] float32 go to a float32 or float16 cache (float16: to_float16's rounding
+// and saturation).
 void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::vector<int64_t>& positions);
+
+// target = values (float32) for a float32 or float16 cache part, with to_float16's saturation.
+void store_source_values(torch::Tensor& target, const torch::Tensor& values);
 
 }  // namespace tolk::model

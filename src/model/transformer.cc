@@ -183,7 +183,8 @@ std::optional<SlotShape> Transformer::slot_growth(const SlotCache& cache, int64_
 SlotCache Transformer::allocate_slots(const SlotShape& shape) const {
   const int64_t H = config_.decoder_attention_heads, hd = config_.d_model / H;
   const auto opts = positions_table_.options();
-  auto make = [&](int64_t len) { return torch::empty({shape.rows, H, len, hd}, opts); };
+  const auto kv = opts.dtype(slot_cache_dtype(compute_type_));
+  auto make = [&](int64_t len) { return torch::empty({shape.rows, H, len, hd}, kv); };
   SlotCache fresh;
   fresh.layers.resize(weights_.decoder_layers.size());
   for (auto& l : fresh.layers) {
@@ -241,9 +242,13 @@ void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
     auto heads = split_heads(part, H);
     auto target = cache_part.narrow(2, 0, S);
     if (consecutive && !slots.empty()) {
-      target.narrow(0, slots[0], static_cast<int64_t>(slots.size())).copy_(heads);
+      auto rows_part = target.narrow(0, slots[0], static_cast<int64_t>(slots.size()));
+      store_source_values(rows_part, heads);
     } else {
-      for (size_t j = 0; j < slots.size(); ++j) target[slots[j]].copy_(heads[static_cast<int64_t>(j)]);
+      for (size_t j = 0; j < slots.size(); ++j) {
+        auto row = target[slots[j]];
+        store_source_values(row, heads[static_cast<int64_t>(j)]);
+      }
     }
   };
   for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {

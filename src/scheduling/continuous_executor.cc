@@ -430,26 +430,6 @@ class ContinuousExecutor final : public Executor {
     return true;
   }
 
-  // Grows the cache, now, for a finished encoder job (and the capacity `expected` of the jobs
-  // still encoding, so that a burst grows it once). New storage is not zeroed (attend_rows
-  // reads only written keys), so a growth costs the copy of the live rows; its pages are
-  // touched as rows are written. (Zeroing the new storage in slices between other units, as
-  // before, cost the continuous mode 5–30 % against a static batch of the same 64 sentences:
-  // their join waited for it.)
-  void grow_cache_for(decoding::BatchDecoder& decoder, const Encoding& e,
-                      const decoding::CacheCapacity& expected) {
-    auto need = decoder.growth_for(e.job->items(), e.job->result(), expected);
-    if (!need) return;
-    const auto t0 = clock_type::now();
-    if (decoder.adopt_storage(model_->allocate_slots(*need))) {
-      const double ms = ms_between(t0, clock_type::now());
-      note_unit(ms, "cache move to new storage", decoder.rows());
-      counters_.add_busy(ms);
-      unit_stats_.add_growth(decoder.cache_shape().rows);
-    }
-  }
-
-
   // What the cache should hold for the work already known: the live rows plus every waiting
   // sentence's rows (the running encoder jobs and the queues), within twice the batch budget.
   // Sizing for it at once avoids repeated doublings, each a copy of the whole cache that an
@@ -493,14 +473,13 @@ class ContinuousExecutor final : public Executor {
   // or fail with the job.
   void admit_encoded(decoding::BatchDecoder& decoder, Encoding& e,
                      const std::vector<Encoding>& encoding) {
+    // The cache grows (if it must) inside decoder.admit_encoded, at once, for these sentences
+    // and `expected`, so that a burst grows it once. New storage is not zeroed (attend_rows
+    // reads only written keys), so a growth costs the copy of the live rows. (Zeroing it in
+    // slices between other units, as before, cost the continuous mode 5–30 % against a static
+    // batch of the same 64 sentences: their join waited for it.)
     const auto expected =
         e.job->tier() == 0 ? decoding::CacheCapacity() : expected_capacity(decoder, encoding);
-    try {
-      grow_cache_for(decoder, e, expected);
-    } catch (const std::exception& ex) {
-      fail_encoding(e, ex);
-      return;
-    }
     std::vector<decoding::Admission> items;
     std::vector<int64_t> rows;
     std::vector<Pending> joining;

@@ -19,6 +19,21 @@ torch::Tensor reference(const torch::Tensor& q, const torch::Tensor& k, const to
   auto out = torch::matmul(torch::softmax(scores, -1), v.to(torch::kDouble));  // [B, H, 1, hd]
   return out.transpose(1, 2).reshape({q.size(0), 1, -1}).to(torch::kFloat32);
 }
+
+// Row r owns its first own[r] keys (1..keys, spread): an additive mask [rows, 1, 1, keys] hides
+// the rest from it.
+std::vector<int64_t> own_key_counts(int64_t rows, int64_t keys) {
+  std::vector<int64_t> own;
+  for (int64_t r = 0; r < rows; ++r) own.push_back(1 + (r * 37) % keys);
+  return own;
+}
+torch::Tensor own_keys_mask(const std::vector<int64_t>& own, int64_t keys) {
+  const auto rows = static_cast<int64_t>(own.size());
+  return torch::zeros({rows, keys})
+      .masked_fill_(torch::arange(keys).view({1, keys}) >= torch::tensor(own).view({rows, 1}),
+                    model::mask_min_value())
+      .view({rows, 1, 1, keys});
+}
 }  // namespace
 
 TEST_CASE("single-query attention: small and large, equal to the definition on cache views", "[model][attention]") {
@@ -75,14 +90,28 @@ TEST_CASE("single-query attention: reading only each row's own keys gives the ma
   auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);
   auto k = torch::randn({rows, H, 128, hd}).narrow(2, 0, keys);
   auto v = torch::randn({rows, H, 128, hd}).narrow(2, 0, keys);
-  std::vector<int64_t> own;
-  for (int64_t r = 0; r < rows; ++r) own.push_back(1 + (r * 37) % keys);
-  auto owned = torch::tensor(own).view({rows, 1});
-  auto mask = torch::zeros({rows, keys})
-                  .masked_fill_(torch::arange(keys).view({1, keys}) >= owned, model::mask_min_value())
-                  .view({rows, 1, 1, keys});
+  const auto own = own_key_counts(rows, keys);
+  const auto mask = own_keys_mask(own, keys);
   auto all_keys = model::attend(q, k, v, mask);
   auto own_keys = model::attend_rows(q, k, v, mask, own);
   CHECK(torch::equal(all_keys, own_keys));
   CHECK((own_keys - reference(q, k, v, mask)).abs().max().item<float>() < 1e-5f);
+}
+
+TEST_CASE("attention over a float16 cache equals the definition on the rounded keys and values", "[model][attention][float16]") {
+  // The slot cache of the reduced-precision compute types holds float16 K/V (slot_cache.h).
+  torch::manual_seed(23);
+  const int64_t rows = 20, H = 8, hd = 64, keys = 90;
+  auto q = torch::randn({rows, 1, H, hd}).transpose(1, 2);
+  auto k = torch::randn({rows, H, 128, hd}).to(torch::kHalf).narrow(2, 0, keys);
+  auto v = torch::randn({rows, H, 128, hd}).to(torch::kHalf).narrow(2, 0, keys);
+  const auto own = own_key_counts(rows, keys);
+  const auto mask = own_keys_mask(own, keys);
+  auto got = model::attend_rows(q, k, v, mask, own);
+  REQUIRE(got.scalar_type() == torch::kFloat32);
+  CHECK((got - reference(q, k, v, mask)).abs().max().item<float>() < 1e-5f);
+  // The kernel widens each value exactly and then does the float32 path's arithmetic: the same
+  // keys and values held as float32 give the same bits.
+  auto k32 = k.to(torch::kFloat32), v32 = v.to(torch::kFloat32);
+  CHECK(torch::equal(model::attend_rows(q, k32, v32, mask, own), got));
 }
