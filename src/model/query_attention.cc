@@ -11,7 +11,6 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#include "model/lane_sum.h"
 #define TOLK_QUERY_ATTENTION_AVX512 1
 #endif
 
@@ -60,47 +59,82 @@ __attribute__((target("avx512f"))) inline __m512 load16(const c10::Half* p) {
                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// attend_one_query for hd a multiple of 16 (at most 256): the query and the output stay in
-// registers, and four keys are scored at a time so their products overlap.
+// 128-bit quarters 0, 2 of a then 0, 2 of b; and 1, 3 of each.
+__attribute__((target("avx512f"))) inline __m512 even_quarters(__m512 a, __m512 b) {
+  return _mm512_mask_shuffle_f32x4(_mm512_setzero_ps(), 0xFFFF, a, b, 0x88);
+}
+__attribute__((target("avx512f"))) inline __m512 odd_quarters(__m512 a, __m512 b) {
+  return _mm512_mask_shuffle_f32x4(_mm512_setzero_ps(), 0xFFFF, a, b, 0xDD);
+}
+
+// Lane j of the result = the sum of v[j]'s 16 lanes: a transposing tree (pairs of registers,
+// then of 64-bit halves, then of 128-bit quarters) that costs ~3 operations per register,
+// where summing each register on its own is a chain of 16 dependent additions. (The masked
+// forms of the shuffles, with a defined source, keep GCC 12's header from
+// -Wmaybe-uninitialized.)
+__attribute__((target("avx512f"))) inline __m512 sum_lanes_16(const __m512 (&v)[16]) {
+  const __m512 z = _mm512_setzero_ps();
+  const __mmask16 all = 0xFFFF;
+  __m512 pairs[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)  // 128-bit lane L: [a0+a2, b0+b2, a1+a3, b1+b3] of v[2i], v[2i+1]
+    pairs[i] = _mm512_add_ps(_mm512_mask_unpacklo_ps(z, all, v[2 * i], v[2 * i + 1]),
+                             _mm512_mask_unpackhi_ps(z, all, v[2 * i], v[2 * i + 1]));
+  __m512 quads[4];
+  const __m512d zd = _mm512_setzero_pd();
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {  // 128-bit lane L: lane L's sums of v[4i .. 4i+3]
+    const __m512d a = _mm512_castps_pd(pairs[2 * i]), b = _mm512_castps_pd(pairs[2 * i + 1]);
+    quads[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_mask_unpacklo_pd(zd, 0xFF, a, b)),
+                             _mm512_castpd_ps(_mm512_mask_unpackhi_pd(zd, 0xFF, a, b)));
+  }
+  // 128-bit lanes (0+1, 2+3) of two quads, then (0+1+2+3): lane 4i+m = the sum of v[4i+m].
+  const __m512 h0 = _mm512_add_ps(even_quarters(quads[0], quads[1]), odd_quarters(quads[0], quads[1]));
+  const __m512 h1 = _mm512_add_ps(even_quarters(quads[2], quads[3]), odd_quarters(quads[2], quads[3]));
+  return _mm512_add_ps(even_quarters(h0, h1), odd_quarters(h0, h1));
+}
+
+// attend_one_query for hd a multiple of 16 (at most 256). Keys are scored 16 at a time: their
+// products overlap, and one tree turns the 16 accumulators into 16 scores. The loops over
+// chunks and keys are unrolled so that the query, the accumulators and the output stay in
+// registers (left to -O2, GCC kept them on the stack: every multiply-add then waited for the
+// previous one's store, and the kernel ran at a fraction of the memory bandwidth).
 template <int64_t Chunks, typename T>
 __attribute__((target("avx512f"))) void attend_one_query_avx512(
     const float* q, const T* k, int64_t k_step, const T* v, int64_t v_step, int64_t keys,
     const float* mask, float* out, std::vector<float>& p) {
   p.resize(static_cast<size_t>(keys));
   __m512 qv[Chunks];
+#pragma GCC unroll 16
   for (int64_t c = 0; c < Chunks; ++c) qv[c] = _mm512_loadu_ps(q + 16 * c);
+  for (int64_t t = 0; t < keys; t += 16) {
+    const int64_t n = std::min<int64_t>(16, keys - t);
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int64_t c = 0; c < Chunks; ++c)
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j)
+        if (j < n) acc[j] = _mm512_fmadd_ps(qv[c], load16(k + (t + j) * k_step + 16 * c), acc[j]);
+    const __mmask16 live = static_cast<__mmask16>((1u << n) - 1);
+    __m512 scores = sum_lanes_16(acc);
+    if (mask) scores = _mm512_add_ps(scores, _mm512_maskz_loadu_ps(live, mask + t));
+    _mm512_mask_storeu_ps(p.data() + t, live, scores);
+  }
   float top = -std::numeric_limits<float>::infinity();
-  int64_t t = 0;
-  for (; t + 4 <= keys; t += 4) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                     _mm512_setzero_ps()};
-    for (int64_t c = 0; c < Chunks; ++c)
-      for (int64_t j = 0; j < 4; ++j)
-        acc[j] = _mm512_fmadd_ps(qv[c], load16(k + (t + j) * k_step + 16 * c), acc[j]);
-    for (int64_t j = 0; j < 4; ++j) {
-      float s = lane_sum(acc[j]);
-      if (mask) s += mask[t + j];
-      p[static_cast<size_t>(t + j)] = s;
-      top = std::max(top, s);
-    }
-  }
-  for (; t < keys; ++t) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t c = 0; c < Chunks; ++c)
-      acc = _mm512_fmadd_ps(qv[c], load16(k + t * k_step + 16 * c), acc);
-    float s = lane_sum(acc);
-    if (mask) s += mask[t];
-    p[static_cast<size_t>(t)] = s;
-    top = std::max(top, s);
-  }
+  for (float x : p) top = std::max(top, x);
   const float inv = 1.0f / exp_shifted(p, top);
   __m512 o[Chunks];
+#pragma GCC unroll 16
   for (int64_t c = 0; c < Chunks; ++c) o[c] = _mm512_setzero_ps();
-  for (t = 0; t < keys; ++t) {
+  for (int64_t t = 0; t < keys; ++t) {
     const __m512 w = _mm512_set1_ps(p[static_cast<size_t>(t)] * inv);
+#pragma GCC unroll 16
     for (int64_t c = 0; c < Chunks; ++c)
       o[c] = _mm512_fmadd_ps(w, load16(v + t * v_step + 16 * c), o[c]);
   }
+#pragma GCC unroll 16
   for (int64_t c = 0; c < Chunks; ++c) _mm512_storeu_ps(out + 16 * c, o[c]);
 }
 
