@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speed benchmark suite (issue 6; benchmarks/README.md): gemm, throughput, latency, scaling
 # and efficiency, one after the other, each printing the machine first and writing JSON to
-# ${TOLK_BENCH_OUT:-build/bench-speed}/. About 8–12 minutes on 2 cores. Run it on an otherwise
+# ${TOLK_BENCH_OUT:-build/bench-speed}/. About 10–14 minutes on 2 cores. Run it on an otherwise
 # idle machine: every other busy process skews every number.
 #
 #   scripts/bench-speed.sh            # after scripts/build.sh (or the README's test command)
@@ -30,4 +30,7 @@ run throughput-60m-beam4 --scenario throughput $M --demo - --sentences 200 --thr
 run latency --scenario latency $M --threads 1,2 --runs 20
 run scaling --scenario scaling $M --threads 2 --compute-types bfloat16 --lengths 8,16,32,64,128,256,512
 run efficiency --scenario efficiency $M --threads 2 --batch 64 --tokens 32 --repeats 5
+# A large batch: products are at their 256-row peak, so what is left is the per-row work
+# (attention over each row's cache, the vocabulary pass of the search).
+run efficiency-256 --scenario efficiency $M --threads 2 --batch 256 --tokens 32 --repeats 3
 echo; echo "bench-speed: done in $(( $(date +%s) - start )) s; JSON in $OUT/"

@@ -110,11 +110,8 @@ torch::ScalarType slot_cache_dtype(ComputeType compute_type) {
   return torch::kFloat32;
 }
 
-void store_source_values(torch::Tensor& target, const torch::Tensor& values) {
-  if (target.scalar_type() == torch::kHalf)
-    target.copy_(values.clamp(-kFloat16Max, kFloat16Max));  // saturate, as to_float16 does
-  else
-    target.copy_(values);
+torch::Tensor saturated_for(const torch::Tensor& cache, const torch::Tensor& values) {
+  return cache.scalar_type() == torch::kHalf ? values.clamp(-kFloat16Max, kFloat16Max) : values;
 }
 
 }  // namespace tolk::model

@@ -68,7 +68,8 @@ class SlotCache {
 // and saturation).
 void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::vector<int64_t>& positions);
 
-// target = values (float32) for a float32 or float16 cache part, with to_float16's saturation.
-void store_source_values(torch::Tensor& target, const torch::Tensor& values);
+// float32 values ready to be copy_'d into `cache`: for a float16 cache saturated to
+// ±kFloat16Max first, as to_float16 does (LibTorch's conversion would overflow to inf).
+torch::Tensor saturated_for(const torch::Tensor& cache, const torch::Tensor& values);
 
 }  // namespace tolk::model

@@ -239,16 +239,12 @@ void Transformer::fill_slots(SlotCache& cache, const torch::Tensor& encoder_out,
   bool consecutive = true;
   for (size_t j = 1; j < slots.size(); ++j) consecutive = consecutive && slots[j] == slots[0] + int64_t(j);
   auto store = [&](torch::Tensor& cache_part, const torch::Tensor& part) {
-    auto heads = split_heads(part, H);
+    auto heads = split_heads(saturated_for(cache_part, part), H);
     auto target = cache_part.narrow(2, 0, S);
     if (consecutive && !slots.empty()) {
-      auto rows_part = target.narrow(0, slots[0], static_cast<int64_t>(slots.size()));
-      store_source_values(rows_part, heads);
+      target.narrow(0, slots[0], static_cast<int64_t>(slots.size())).copy_(heads);
     } else {
-      for (size_t j = 0; j < slots.size(); ++j) {
-        auto row = target[slots[j]];
-        store_source_values(row, heads[static_cast<int64_t>(j)]);
-      }
+      for (size_t j = 0; j < slots.size(); ++j) target[slots[j]].copy_(heads[static_cast<int64_t>(j)]);
     }
   };
   for (size_t i = 0; i < weights_.decoder_layers.size(); ++i) {

@@ -69,3 +69,13 @@ TEST_CASE("write_step into a float16 cache stores each value rounded, at its row
   CHECK(torch::equal(cache, want));
   CHECK(cache.to(torch::kFloat32).isfinite().all().item<bool>());
 }
+
+TEST_CASE("source K/V stored by copy_ into a float16 cache are saturated first", "[model][cache][float16]") {
+  auto values = torch::tensor({1e6f, -1e6f, 3.0f, 70000.0f});
+  auto half = torch::empty({4}, torch::kHalf);
+  half.copy_(model::saturated_for(half, values));
+  CHECK(torch::equal(half.to(torch::kFloat32),
+                     torch::tensor({model::kFloat16Max, -model::kFloat16Max, 3.0f, model::kFloat16Max})));
+  auto single = torch::empty({4});
+  CHECK(torch::equal(model::saturated_for(single, values), values));  // float32: unchanged
+}
