@@ -92,7 +92,7 @@ void write_step(torch::Tensor& cache, const torch::Tensor& values, const std::ve
   }
   using torch::indexing::Slice;
   cache.index_put_({torch::arange(n, torch::kInt64), Slice(), torch::tensor(positions, torch::kInt64)},
-                   values.reshape({n, H, hd}).to(cache.scalar_type()));
+                   saturated_for(cache, values).reshape({n, H, hd}).to(cache.scalar_type()));
 }
 
 namespace {

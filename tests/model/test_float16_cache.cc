@@ -65,9 +65,16 @@ TEST_CASE("write_step into a float16 cache stores each value rounded, at its row
   for (int64_t r = 0; r < n; ++r)
     want[r].select(1, positions[static_cast<size_t>(r)])
         .copy_(values[r].clamp(-model::kFloat16Max, model::kFloat16Max).view({H, hd}));
+  auto general = cache.clone();
   model::write_step(cache, values, positions);
   CHECK(torch::equal(cache, want));
   CHECK(cache.to(torch::kFloat32).isfinite().all().item<bool>());
+  // Values whose features are not contiguous take the general (index_put_) path: the same
+  // rounding and saturation.
+  auto strided = values.t().contiguous().t();
+  REQUIRE(strided.stride(1) != 1);
+  model::write_step(general, strided, positions);
+  CHECK(torch::equal(general, want));
 }
 
 TEST_CASE("source K/V stored by copy_ into a float16 cache are saturated first", "[model][cache][float16]") {
