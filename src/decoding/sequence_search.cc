@@ -12,26 +12,11 @@
 
 #include "decoding/beam_hypotheses.h"
 #include "decoding/logits_processors.h"
+#include "model/vocabulary_scan.h"
 #include "tolk/status.h"
 
 namespace tolk::decoding {
 namespace {
-
-// torch.argmax's answer for a float32 row: the first maximum, or the first NaN if any.
-int64_t first_argmax(const float* row, int64_t n) {
-  int64_t best = 0;
-  float value = row[0];
-  if (value != value) return 0;
-  for (int64_t j = 1; j < n; ++j) {
-    const float v = row[j];
-    if (v != v) return j;
-    if (v > value) {
-      value = v;
-      best = j;
-    }
-  }
-  return best;
-}
 
 // Greedy search and multinomial sampling (NOTES.md §4.1): one row.
 class GreedySearch final : public SequenceSearch {
@@ -62,10 +47,12 @@ class GreedySearch final : public SequenceSearch {
       logp = all[0][next].item<float>();
     } else {
       // argmax and log_softmax[next] = x[next] − logsumexp(x) without materialising the
-      // log-softmax row: with 64 sentences the per-sentence copies and small operations of
-      // the LibTorch formulation were several ms of each step.
-      next = first_argmax(scores.data_ptr<float>(), scores.size(1));
-      logp = scores.data_ptr<float>()[next] - torch::logsumexp(scores, -1).item<float>();
+      // log-softmax row: two passes over the row (vocabulary_scan.h).
+      const float* row = scores.data_ptr<float>();
+      const int64_t V = scores.size(1);
+      const model::RowMax best = model::first_argmax(row, V);
+      next = best.index;
+      logp = best.value - model::log_sum_exp(row, V, best.value);
     }
     seq_.push_back(next);
     logprob_sum_ += logp;

@@ -17,6 +17,7 @@
 #include "text/utf8.h"
 #include "tolk/engine.h"
 #include "util/blas_threads.h"
+#include "util/openmp_workers.h"
 #include "util/log.h"
 
 namespace tolk {
@@ -112,6 +113,8 @@ TranslatorEngine::~TranslatorEngine() {
 void TranslatorEngine::load_model(const std::string& name, const std::string& directory,
                                   ModelOptions options) {
   impl_->loader.load(name, directory, std::move(options));
+  // Loading converts weights in parallel loops on this thread (util/openmp_workers.h).
+  util::release_openmp_workers();
 }
 
 void TranslatorEngine::unload_model(const std::string& name, UnloadPolicy policy) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "util/cpu_features.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define TOLK_FLOAT16_AVX512 1
@@ -42,8 +44,7 @@ __attribute__((target("avx512f"))) void to_float16_avx512(const float* src, c10:
 
 void to_float16(const float* src, c10::Half* dst, int64_t n) {
 #ifdef TOLK_FLOAT16_AVX512
-  static const bool has = __builtin_cpu_supports("avx512f");
-  if (has) return to_float16_avx512(src, dst, n);
+  if (util::cpu_has_avx512f()) return to_float16_avx512(src, dst, n);
 #endif
   to_float16_plain(src, dst, n);
 }

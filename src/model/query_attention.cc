@@ -8,6 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "util/cpu_features.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -152,8 +154,7 @@ Kernel<T> pick(int64_t chunks, std::integer_sequence<int64_t, C...>) {
 // The AVX-512 kernel for this head size, or null (no AVX-512, or hd not a multiple of 16 / > 256).
 template <typename T>
 Kernel<T> avx512_kernel(int64_t hd) {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  if (!has || hd % 16 != 0 || hd / 16 > kMaxChunks || hd == 0) return nullptr;
+  if (!util::cpu_has_avx512f() || hd % 16 != 0 || hd / 16 > kMaxChunks || hd == 0) return nullptr;
   return pick<T>(hd / 16, std::make_integer_sequence<int64_t, kMaxChunks>{});
 }
 #endif

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "model/float16_values.h"
+#include "util/cpu_features.h"
 
 namespace tolk::model {
 
@@ -103,10 +104,7 @@ void set_float16_slot_cache_enabled(bool enabled) { g_float16_enabled.store(enab
 
 torch::ScalarType slot_cache_dtype(ComputeType compute_type) {
   if (compute_type == ComputeType::kFloat32 || !g_float16_enabled.load()) return torch::kFloat32;
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool kernel = __builtin_cpu_supports("avx512f");
-  if (kernel) return torch::kHalf;
-#endif
+  if (util::cpu_has_avx512f()) return torch::kHalf;
   return torch::kFloat32;
 }
 

@@ -7,27 +7,52 @@
 #include <algorithm>
 #include <vector>
 
+#include "model/vocabulary_scan.h"
+#include "util/cpu_features.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TOLK_RESCORE_AVX512 1
+#endif
+
 namespace tolk::model {
 namespace {
 
-// The k highest entries of row[0, V), best first; equal values keep the lower index first.
-void best_of_row(const float* row, int64_t V, int64_t k, std::vector<float>& val,
-                 std::vector<int64_t>& idx) {
-  int64_t count = 0;
-  for (int64_t j = 0; j < V; ++j) {
-    const float v = row[j];
-    if (v != v) continue;                                 // NaN
-    if (count == k && !(v > val[static_cast<size_t>(k - 1)])) continue;
-    int64_t pos = count < k ? count++ : k - 1;            // the slot it enters from below
-    while (pos > 0 && v > val[static_cast<size_t>(pos - 1)]) {
-      val[static_cast<size_t>(pos)] = val[static_cast<size_t>(pos - 1)];
-      idx[static_cast<size_t>(pos)] = idx[static_cast<size_t>(pos - 1)];
-      --pos;
-    }
-    val[static_cast<size_t>(pos)] = v;
-    idx[static_cast<size_t>(pos)] = j;
+// Σ w[d]·x[d] in double: each product of two floats is exact in double, so only the order of
+// the additions differs between the two versions (far below float32's rounding).
+double dot_plain(const float* w, const float* x, int64_t D) {
+  double s = 0.0;
+  for (int64_t d = 0; d < D; ++d) s += static_cast<double>(w[d]) * static_cast<double>(x[d]);
+  return s;
+}
+
+#ifdef TOLK_RESCORE_AVX512
+// (Masked conversions with a zero source and the lane sum through memory keep GCC 12's
+// intrinsics headers from warning about uninitialised registers.)
+__attribute__((target("avx512f"))) inline __m512d widen8(const float* p) {
+  return _mm512_mask_cvtps_pd(_mm512_setzero_pd(), 0xFF, _mm256_loadu_ps(p));
+}
+
+__attribute__((target("avx512f"))) double dot_avx512(const float* w, const float* x, int64_t D) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  int64_t d = 0;
+  for (; d + 16 <= D; d += 16) {
+    s0 = _mm512_fmadd_pd(widen8(w + d), widen8(x + d), s0);
+    s1 = _mm512_fmadd_pd(widen8(w + d + 8), widen8(x + d + 8), s1);
   }
-  idx.resize(static_cast<size_t>(count));
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(s0, s1));
+  double s = dot_plain(w + d, x + d, D - d);
+  for (double l : lanes) s += l;
+  return s;
+}
+#endif
+
+double dot(const float* w, const float* x, int64_t D) {
+#ifdef TOLK_RESCORE_AVX512
+  if (util::cpu_has_avx512f()) return dot_avx512(w, x, D);
+#endif
+  return dot_plain(w, x, D);
 }
 
 }  // namespace
@@ -53,19 +78,12 @@ void rescore_best_candidates(torch::Tensor& logits, const torch::Tensor& x, cons
   const float* xp = xc.data_ptr<float>();
   const float* hp = head.data_ptr<float>();
   at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> val(static_cast<size_t>(k));
+    std::vector<float> val;
     std::vector<int64_t> idx;
     for (int64_t r = begin; r < end; ++r) {
-      idx.assign(static_cast<size_t>(k), 0);
       float* row = lp + r * V;
       best_of_row(row, V, k, val, idx);
-      const float* xr = xp + r * D;
-      for (int64_t j : idx) {
-        const float* w = hp + j * D;
-        double s = 0.0;
-        for (int64_t d = 0; d < D; ++d) s += static_cast<double>(w[d]) * static_cast<double>(xr[d]);
-        row[j] = static_cast<float>(s);
-      }
+      for (int64_t j : idx) row[j] = static_cast<float>(dot(hp + j * D, xp + r * D, D));
     }
   });
 }

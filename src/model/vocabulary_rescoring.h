@@ -17,7 +17,8 @@ namespace tolk::model {
 //
 // Why a loop: LibTorch's topk copies and partially sorts every row (3.5 ms for 64 × 32,000 on
 // this project's machine, one thread), then an index_select, a multiply and a sum follow; here
-// each row is one pass that keeps k candidates, spread over the intra-op threads.
+// each row is one pass that keeps k candidates (vocabulary_scan.h), spread over the intra-op
+// threads.
 void rescore_best_candidates(torch::Tensor& logits, const torch::Tensor& x, const torch::Tensor& head,
                              int64_t k);
 

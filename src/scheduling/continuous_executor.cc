@@ -36,6 +36,7 @@
 #include "scheduling/waiting_queues.h"
 #include "tolk/status.h"
 #include "util/log.h"
+#include "util/openmp_workers.h"
 
 namespace tolk::scheduling {
 namespace {
@@ -172,9 +173,15 @@ class ContinuousExecutor final : public Executor {
       bool bulk_turn = true, interactive_present = false, interactive_running = false;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] {
+        const auto has_work = [&] {
           return shutdown_ || !live_.empty() || queues_.size() > 0 || !encoding.empty();
-        });
+        };
+        if (!has_work()) {  // idle: its OpenMP workers go (util/openmp_workers.h)
+          lock.unlock();
+          util::release_openmp_workers();
+          lock.lock();
+        }
+        wake_.wait(lock, has_work);
         if (shutdown_) break;
         if (live_.empty() && encoding.empty() && options_.batch_window_ms > 0) gather_burst(lock);
         if (shutdown_) break;

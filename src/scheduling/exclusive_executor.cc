@@ -8,6 +8,7 @@
 #include "scheduling/fifo_lock.h"
 #include "tolk/status.h"
 #include "util/log.h"
+#include "util/openmp_workers.h"
 
 namespace tolk::scheduling {
 namespace {
@@ -22,7 +23,7 @@ class ExclusiveExecutor final : public Executor {
     using clock = std::chrono::steady_clock;
     const auto asked = clock::now();
     ++waiting_;
-    std::lock_guard<FifoLock> guard(lock_);
+    std::unique_lock<FifoLock> guard(lock_);
     --waiting_;
     const double wait_ms = std::chrono::duration<double, std::milli>(clock::now() - asked).count();
     log::debug("exclusive: inference lock taken after {:.3f} ms ({} sentences)", wait_ms,
@@ -37,6 +38,10 @@ class ExclusiveExecutor final : public Executor {
       stats->timings = timings;
     }
     stream_all(request, out);
+    guard.unlock();
+    // The caller's thread computed: with nobody else waiting for the model, its OpenMP workers
+    // go (util/openmp_workers.h).
+    if (waiting_.load() == 0) util::release_openmp_workers();
     return out;
   }
 

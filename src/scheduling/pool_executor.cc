@@ -17,6 +17,7 @@
 #include "scheduling/executor_stats.h"
 #include "tolk/status.h"
 #include "util/log.h"
+#include "util/openmp_workers.h"
 
 namespace tolk::scheduling {
 namespace {
@@ -127,6 +128,11 @@ class PoolExecutor final : public Executor {
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
+        if (!stopping_ && queue_.empty()) {  // idle: its OpenMP workers go (util/openmp_workers.h)
+          lock.unlock();
+          util::release_openmp_workers();
+          lock.lock();
+        }
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
         job = queue_.front();
