@@ -13,6 +13,16 @@ namespace tolk::decoding {
 
 BatchDecoder::BatchDecoder(const model::Transformer& model) : model_(model) {}
 
+BatchDecoder::BatchDecoder(const model::Transformer& model, model::SlotCache storage)
+    : model_(model), cache_(std::move(storage)) {
+  // Every slot is free: rows [0, rows()) are the live ones, and there are none. Stale K/V stay
+  // behind, unread: a row attends to its own `length` positions, and fill_slots rewrites a new
+  // row's whole cross-attention mask.
+  std::fill(cache_.length.begin(), cache_.length.end(), 0);
+  std::fill(cache_.source_length.begin(), cache_.source_length.end(), 0);
+  owner_.resize(static_cast<size_t>(cache_.rows()));
+}
+
 int64_t BatchDecoder::rows_for(const GenerationParams& params) {
   return std::max(1, params.beam_size);
 }

@@ -45,6 +45,11 @@ class BatchDecoder {
   static constexpr int kTiers = 3;
 
   explicit BatchDecoder(const model::Transformer& model);
+  // Starts with `storage` (a cache an earlier decoder gave back: take_storage) instead of none,
+  // every slot free. It grows as usual if a batch needs more.
+  BatchDecoder(const model::Transformer& model, model::SlotCache storage);
+  // The cache, for a later decoder; this one is left without (and must not be used again).
+  model::SlotCache take_storage() { return std::move(cache_); }
 
   // Encodes the newcomers (in batches of similar source length: source_groups.h), computes
   // their cross-attention K/V once and gives each its rows (active). Sentences that are already done (max_length ≤ 1) come

@@ -50,7 +50,7 @@ EncodedBatch pad_sources(const model::Transformer& model, const std::vector<Sequ
 std::vector<SequenceOutput> generate(const model::Transformer& model,
                                      const std::vector<SequenceInput>& inputs,
                                      const GenerationParams& params, GenerationTimings* timings,
-                                     const StopCheck& should_stop) {
+                                     const StopCheck& should_stop, model::SlotCache* storage) {
   if (inputs.empty()) return {};
   for (const auto& in : inputs)
     if (in.source_ids.empty())
@@ -60,7 +60,7 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   // The static path is the continuous one with every sentence admitted at once.
-  BatchDecoder decoder(model);
+  BatchDecoder decoder = storage ? BatchDecoder(model, std::move(*storage)) : BatchDecoder(model);
   std::vector<Admission> items;
   for (size_t i = 0; i < inputs.size(); ++i) items.push_back({i, 1, inputs[i], params});
   std::vector<Finished> finished;
@@ -70,6 +70,7 @@ std::vector<SequenceOutput> generate(const model::Transformer& model,
     if (should_stop) check_stop(should_stop);
     for (auto& f : decoder.step()) finished.push_back(std::move(f));
   }
+  if (storage) *storage = decoder.take_storage();
   std::vector<SequenceOutput> out(inputs.size());
   for (auto& f : finished) out[f.id] = std::move(f.output);
   if (timings) {

@@ -160,6 +160,7 @@ class ContinuousExecutor final : public Executor {
 
   void loop() {
     c10::InferenceMode guard;
+    util::begin_openmp_work();
     decoding::BatchDecoder decoder(*model_);
     std::vector<Encoding> encoding;  // newcomers whose encoder is running, one layer per unit
     uint64_t steps = 0;
@@ -176,12 +177,13 @@ class ContinuousExecutor final : public Executor {
         const auto has_work = [&] {
           return shutdown_ || !live_.empty() || queues_.size() > 0 || !encoding.empty();
         };
-        if (!has_work()) {  // idle: its OpenMP workers go (util/openmp_workers.h)
+        if (!has_work()) {  // idle (util/openmp_workers.h)
           lock.unlock();
-          util::release_openmp_workers();
+          util::end_openmp_work();
           lock.lock();
+          wake_.wait(lock, has_work);
+          util::begin_openmp_work();
         }
-        wake_.wait(lock, has_work);
         if (shutdown_) break;
         if (live_.empty() && encoding.empty() && options_.batch_window_ms > 0) gather_burst(lock);
         if (shutdown_) break;

@@ -25,11 +25,13 @@ class ExclusiveExecutor final : public Executor {
     ++waiting_;
     std::unique_lock<FifoLock> guard(lock_);
     --waiting_;
+    util::begin_openmp_work();
     const double wait_ms = std::chrono::duration<double, std::milli>(clock::now() - asked).count();
     log::debug("exclusive: inference lock taken after {:.3f} ms ({} sentences)", wait_ms,
                request.inputs.size());
     decoding::GenerationTimings timings;
-    auto out = decoding::generate(*model_, request.inputs, request.params, &timings, request.stop);
+    auto out = decoding::generate(*model_, request.inputs, request.params, &timings, request.stop,
+                                  &storage_);
     log::debug("exclusive: inference lock released after {:.3f} ms",
                timings.encode_ms + timings.decode_ms);
     counters_.add_request(out, timings.encode_ms + timings.decode_ms);
@@ -39,9 +41,8 @@ class ExclusiveExecutor final : public Executor {
     }
     stream_all(request, out);
     guard.unlock();
-    // The caller's thread computed: with nobody else waiting for the model, its OpenMP workers
-    // go (util/openmp_workers.h).
-    if (waiting_.load() == 0) util::release_openmp_workers();
+    // The caller's thread computed; with nobody waiting for the model it may be idle a while.
+    if (waiting_.load() == 0) util::end_openmp_work();
     return out;
   }
 
@@ -55,6 +56,8 @@ class ExclusiveExecutor final : public Executor {
  private:
   std::shared_ptr<const model::Transformer> model_;
   FifoLock lock_;
+  // The K/V cache, kept between requests (guarded by lock_): see decoding::generate.
+  model::SlotCache storage_;
   std::atomic<int64_t> waiting_{0};
   ExecutorCounters counters_;
 };

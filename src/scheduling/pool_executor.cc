@@ -124,16 +124,19 @@ class PoolExecutor final : public Executor {
 
   void loop(int threads) {
     if (threads > 0) at::set_num_threads(threads);
+    util::begin_openmp_work();
+    model::SlotCache storage;  // this worker's K/V cache, kept between jobs (decoding::generate)
     for (;;) {
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!stopping_ && queue_.empty()) {  // idle: its OpenMP workers go (util/openmp_workers.h)
+        if (!stopping_ && queue_.empty()) {  // idle (util/openmp_workers.h)
           lock.unlock();
-          util::release_openmp_workers();
+          util::end_openmp_work();
           lock.lock();
+          cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+          util::begin_openmp_work();
         }
-        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
         job = queue_.front();
         queue_.pop_front();
@@ -144,7 +147,7 @@ class PoolExecutor final : public Executor {
       try {
         decoding::GenerationTimings timings;
         const RunRequest& r = *job->request;
-        outcome.outputs = decoding::generate(*model_, r.inputs, r.params, &timings, r.stop);
+        outcome.outputs = decoding::generate(*model_, r.inputs, r.params, &timings, r.stop, &storage);
         counters_.add_request(outcome.outputs, timings.encode_ms + timings.decode_ms);
         if (job->stats) {
           job->stats->queue_ms = wait_ms;

@@ -1,25 +1,34 @@
-// openmp_workers.h — giving back the OpenMP worker threads a thread started, once it is idle.
+// openmp_workers.h — only the threads computing right now keep OpenMP worker threads.
 //
 // Every thread that runs a parallel region (LibTorch's, oneDNN's or tolk's own parallel loops)
 // becomes the master of its own team of libgomp workers, kept after the region ends. libgomp
 // counts every such worker in the process, and as soon as they outnumber the CPUs it cuts the
 // time a worker spins before sleeping from ~300,000 spins to 100: from then on nearly every
-// parallel region wakes its workers with a futex call. A decoder step runs hundreds of regions,
-// so this costs a lot: measured on this project's 2-vCPU VM, a continuous-mode batch of 256
-// sentences ran with ~36,000 context switches and was ~10 % slower whenever the thread that
-// loaded the model (or ran an exclusive-mode batch) still held its team, against ~700 context
-// switches when only one thread ever computed.
+// parallel region wakes its workers with a futex call, a system call that a VM makes dear, and
+// a decoder step runs hundreds of regions. Measured on this project's 2-vCPU VM (tolk_bench
+// --scenario efficiency, bf16, 256 sentences: static batches on the main thread alternating
+// with continuous ones on the scheduler thread): 217,000–239,000 context switches per run with
+// every team kept, 33,000–77,000 with idle threads giving theirs back.
 //
-// So the engine's threads give their team back when they go idle (an exclusive-mode caller with
-// nobody waiting, the continuous scheduler and pool workers before they sleep, a load's
-// caller), and only the threads computing right now hold workers. Starting a team again costs
-// the creation of its threads (tens of µs), once per burst of work.
+// Giving a team back is not free either: the next burst of work starts new threads, which cost
+// the demo model's one-sentence latency (bf16, 2 threads, exclusive mode) 0.6–2 ms on a 3.4 ms
+// request when done after every request. So a thread gives its team back when it goes idle
+// only once several threads have computed in this process (an exclusive caller beside a
+// continuous scheduler, pool workers, several callers): a process where one thread does all
+// the work keeps its team.
 #pragma once
 
 namespace tolk::util {
 
-// Ends the calling thread's OpenMP worker threads, if it has any (omp_pause_resource on the
-// host). Does nothing inside a parallel region or where tolk is built without OpenMP.
+// The calling thread is about to run inference (parallel regions).
+void begin_openmp_work() noexcept;
+
+// The calling thread has no more work for now: if other threads have computed in this process
+// too, its OpenMP workers end (omp_pause_resource on the host).
+void end_openmp_work() noexcept;
+
+// Ends the calling thread's OpenMP workers now, whoever else computes (after a model load,
+// which runs parallel loops on the caller's thread once).
 void release_openmp_workers() noexcept;
 
 }  // namespace tolk::util

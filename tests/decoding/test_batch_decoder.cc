@@ -124,3 +124,25 @@ TEST_CASE("batch decoder: a batch admitted at once equals generate()", "[decodin
   for (const auto& f : done) check_same(f.output, all[f.id - 1].alone);
   CHECK(decoder.rows() == 0);
 }
+
+TEST_CASE("generate() decoding in a kept cache gives what a fresh cache gives, however it was used before", "[decoding][batch]") {
+  const auto all = cases();
+  std::vector<decoding::SequenceInput> inputs;
+  for (const auto& c : all) inputs.push_back(c.admission.input);
+  model::SlotCache storage;
+  // Large then small (the kept cache is bigger than needed, its rows full of stale K/V), then
+  // beam search with a longer limit (it must grow), then greedy again.
+  const std::vector<std::pair<size_t, decoding::GenerationParams>> runs = {
+      {inputs.size(), params(1, 12)}, {2, params(1, 6)}, {inputs.size(), params(4, 20)}, {3, params(1, 12)}};
+  int64_t largest_rows = 0;
+  for (const auto& [count, p] : runs) {
+    const std::vector<decoding::SequenceInput> part(inputs.begin(), inputs.begin() + static_cast<long>(count));
+    const auto fresh = decoding::generate(dev_model(), part, p);
+    const auto kept = decoding::generate(dev_model(), part, p, nullptr, {}, &storage);
+    REQUIRE(kept.size() == fresh.size());
+    for (size_t i = 0; i < kept.size(); ++i) check_same(kept[i], fresh[i]);
+    CHECK(storage.rows() >= largest_rows);  // given back after every call, never shrunk
+    largest_rows = storage.rows();
+    CHECK(largest_rows > 0);
+  }
+}
