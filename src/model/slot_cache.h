@@ -45,6 +45,11 @@ class SlotCache {
   torch::Tensor cross_mask;              // [rows, max_source] additive: 0 keep, min masked
   std::vector<int64_t> length;           // decoder tokens cached, per slot
   std::vector<int64_t> source_length;    // encoder tokens, per slot
+  // A step's logits [≥ rows stepped, V], reused by every step (Transformer::vocabulary_logits):
+  // a fresh 31 MiB buffer per step (256 rows × 32,000 tokens) was filled page by page from the
+  // kernel, and in a thread whose malloc arena handed it back each time (the continuous
+  // scheduler's) those page faults made whole runs 2× slower.
+  torch::Tensor logits_storage;
 
   int64_t rows() const noexcept { return static_cast<int64_t>(length.size()); }
   int64_t max_length() const noexcept;   // positions per row

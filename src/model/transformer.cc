@@ -333,7 +333,11 @@ torch::Tensor Transformer::decode_step_slots(SlotCache& cache, int64_t n,
   }
   if (abandon()) return {};
   x = layer_norm(x, weights_.decoder_norm).squeeze(1);
-  torch::Tensor logits = vocabulary_logits(x, preempt);
+  // Sized for every slot at once, so that rows joining later steps do not reallocate it.
+  auto& storage = cache.logits_storage;
+  if (preempt && (!storage.defined() || storage.size(0) < cache.rows()))
+    storage = torch::empty({cache.rows(), weights_.lm_head.size(0)}, x.options());
+  torch::Tensor logits = vocabulary_logits(x, preempt, &storage);
   if (!logits.defined()) return {};
   // Only now does the step count: an abandoned step left every row's length as it was.
   for (int64_t r = 0; r < n; ++r) ++cache.length[r];
@@ -370,7 +374,8 @@ torch::Tensor Transformer::decode_full(const torch::Tensor& encoder_out,
 }
 
 torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
-                                             const std::function<bool()>& preempt) const {
+                                             const std::function<bool()>& preempt,
+                                             torch::Tensor* storage) const {
   constexpr int64_t kRescored = 16;  // see below
   if (weights_.lm_head_int8) {
     // int8: one prepacked product (it cannot be cut into vocabulary slices), then the same
@@ -389,8 +394,14 @@ torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
     // with a preempt check it runs in vocabulary slices (each weight row is still read once),
     // so a waiting request waits for one slice, not the whole projection.
     constexpr int64_t kSliceRows = 8192;
-    const int64_t V = head.size(0);
-    logits = torch::empty({x.size(0), V}, x.options());
+    const int64_t V = head.size(0), n = x.size(0);
+    if (storage) {
+      if (!storage->defined() || storage->size(0) < n || storage->size(1) != V)
+        *storage = torch::empty({n, V}, x.options());
+      logits = storage->narrow(0, 0, n);
+    } else {
+      logits = torch::empty({n, V}, x.options());
+    }
     for (int64_t v = 0; v < V; v += kSliceRows) {
       if (v > 0 && preempt()) return {};
       const int64_t len = std::min(kSliceRows, V - v);

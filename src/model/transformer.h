@@ -100,8 +100,11 @@ class Transformer {
   // vocabulary is scored in bf16, then each row's kRescored best candidates are recomputed in
   // float32: the tokens that can win are exact, the rest only feed the softmax normaliser.
   // `preempt` as in decode_step_slots (checked between vocabulary slices); undefined = abandoned.
+  // `storage` (optional, with preempt): where the sliced logits are assembled, kept by the
+  // caller between steps and grown here when too small; the result is a view of it.
   torch::Tensor vocabulary_logits(const torch::Tensor& x,
-                                  const std::function<bool()>& preempt = {}) const;
+                                  const std::function<bool()>& preempt = {},
+                                  torch::Tensor* storage = nullptr) const;
   torch::Tensor activation(const torch::Tensor& x) const;
   torch::Tensor feed_forward(const torch::Tensor& x, const LayerNorm& norm, const Linear& fc1,
                              const Linear& fc2) const;
