@@ -5,10 +5,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
+#include "model/int8_rows.h"
 #include "model/onednn_engine.h"
 
 namespace tolk::model {
@@ -95,23 +95,8 @@ torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in) const {
   const float* xp = x.data_ptr<float>();
   int8_t* qp = xq.data_ptr<int8_t>();
   at::parallel_for(0, rows, row_grain(in), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* xr = xp + r * in;
-      float amax = 0.f;
-      for (int64_t k = 0; k < in; ++k) amax = std::max(amax, std::fabs(xr[k]));
-      const bool usable = amax > 0.f && std::isfinite(amax);
-      const float inv = usable ? 127.f / amax : 0.f;
-      row_scale[static_cast<size_t>(r)] = usable ? amax / 127.f : 1.f;
-      int8_t* qr = qp + r * in;
-      // Round half to even by adding and subtracting 1.5·2²³ (exact for |v| ≤ 127): the same as
-      // nearbyint in the default rounding mode, but a plain float loop the compiler vectorizes,
-      // where nearbyint was a library call per element.
-      constexpr float kRound = 12582912.f;
-      for (int64_t k = 0; k < in; ++k) {
-        const float v = std::fmin(127.f, std::fmax(-127.f, xr[k] * inv));
-        qr[k] = static_cast<int8_t>(static_cast<int>((v + kRound) - kRound));
-      }
-    }
+    for (int64_t r = begin; r < end; ++r)
+      row_scale[static_cast<size_t>(r)] = quantize_row_int8(xp + r * in, in, qp + r * in);
   });
 
   const auto& engine = onednn_cpu_engine();
@@ -131,14 +116,8 @@ torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in) const {
   float* yp = y.data_ptr<float>();
   const float* bp = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
   at::parallel_for(0, rows, row_grain(out), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      float* yr = yp + r * out;
-      const float s = row_scale[static_cast<size_t>(r)];
-      if (bp)
-        for (int64_t n = 0; n < out; ++n) yr[n] = yr[n] * s + bp[n];
-      else
-        for (int64_t n = 0; n < out; ++n) yr[n] *= s;
-    }
+    for (int64_t r = begin; r < end; ++r)
+      scale_row_add_bias(yp + r * out, out, row_scale[static_cast<size_t>(r)], bp);
   });
   return y;
 }
