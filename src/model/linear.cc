@@ -147,4 +147,12 @@ torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
   return low_precision_product(x, weight, {});
 }
 
+void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Tensor& out) {
+  // The same choice of path as low_precision_product, so the values are project()'s.
+  if (weight.scalar_type() != x.scalar_type() && x.dim() == 2 && x.size(0) > kBf16GemvMaxRows &&
+      !x.requires_grad() && onednn_matmul_applies(weight) && onednn_matmul_into(x, weight, {}, out))
+    return;
+  out.copy_(project(x, weight));
+}
+
 }  // namespace tolk::model

@@ -30,5 +30,9 @@ std::shared_ptr<const QuantizedLinear> quantize_linear(const Linear& layer);
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer);
 // x [..., in] · weightᵀ (no bias), float32; weight may be float32 or bf16.
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
+// project(x [rows, in], weight) written into out, a [rows, out] float32 view with unit column
+// stride (a column slice of a wider matrix). bf16 products of many rows are written there by
+// oneDNN directly; the others are computed and copied.
+void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Tensor& out);
 
 }  // namespace tolk::model

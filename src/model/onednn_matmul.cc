@@ -24,20 +24,22 @@ struct Primitive {
   dnnl::matmul matmul;
 };
 
-// (operand type, in, out, weights stored [in, out], has bias) → its primitive. A model has a
-// handful of shapes; entries are never removed, so references stay valid.
-const Primitive& primitive_for(dt type, int64_t in, int64_t out, bool in_out_layout, bool bias) {
+// (operand type, in, out, weights stored [in, out], has bias, result row stride) → its
+// primitive. A model has a handful of shapes; entries are never removed, so references stay
+// valid.
+const Primitive& primitive_for(dt type, int64_t in, int64_t out, bool in_out_layout, bool bias,
+                               int64_t dst_row_stride) {
   static std::mutex mutex;
-  static std::map<std::tuple<dt, int64_t, int64_t, bool, bool>, std::unique_ptr<Primitive>> cache;
+  static std::map<std::tuple<dt, int64_t, int64_t, bool, bool, int64_t>, std::unique_ptr<Primitive>> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[{type, in, out, in_out_layout, bias}];
+  auto& slot = cache[{type, in, out, in_out_layout, bias, dst_row_stride}];
   if (!slot) try {
     const dnnl::memory::dim K = in, N = out, M = DNNL_RUNTIME_DIM_VAL;
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     // The weights as the {in, out} matrix: [in, out] row-major is "ab", [out, in] is "ba".
     const dnnl::memory::desc wei({K, N}, type, in_out_layout ? tag::ab : tag::ba);
-    const dnnl::memory::desc src({M, K}, type, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    const dnnl::memory::desc src({M, K}, type, tag::ab), dst({M, N}, dt::f32, {dst_row_stride, 1});
     auto p = std::make_unique<Primitive>();
     p->pd = bias ? dnnl::matmul::primitive_desc(
                        dnnl::matmul::desc(src, wei, dnnl::memory::desc({1, N}, dt::f32, tag::ab), dst),
@@ -68,22 +70,31 @@ bool onednn_matmul_applies(const torch::Tensor& w) {
          w.size(0) > 0 && w.size(1) > 0 && (w.is_contiguous() || in_out_layout(w));
 }
 
-torch::Tensor onednn_matmul(const torch::Tensor& x_in, const torch::Tensor& weight,
+torch::Tensor onednn_matmul(const torch::Tensor& x, const torch::Tensor& weight,
                             const torch::Tensor& bias) {
+  auto y = torch::empty({x.size(0), weight.size(0)}, x.options().dtype(torch::kFloat32));
+  return onednn_matmul_into(x, weight, bias, y) ? y : torch::Tensor();
+}
+
+bool onednn_matmul_into(const torch::Tensor& x_in, const torch::Tensor& weight,
+                        const torch::Tensor& bias, torch::Tensor& y) {
   const bool bf16 = weight.scalar_type() == torch::kBFloat16;
   const auto x = bf16 ? x_in.to(torch::kBFloat16).contiguous() : x_in.contiguous();
   const dt type = bf16 ? dt::bf16 : dt::f32;
   const int64_t rows = x.size(0), in = weight.size(1), out = weight.size(0);
-  auto y = torch::empty({rows, out}, x_in.options().dtype(torch::kFloat32));
-  if (rows == 0) return y;
+  TORCH_CHECK(y.scalar_type() == torch::kFloat32 && y.dim() == 2 && y.size(0) == rows &&
+                  y.size(1) == out && y.stride(1) == 1 && y.stride(0) >= out,
+              "onednn_matmul_into: the result must be a [rows, out] float32 view with unit column stride");
+  if (rows == 0) return true;
   const bool transposed = !weight.is_contiguous();
   const auto b = bias.defined() ? bias.to(torch::kFloat32).contiguous() : bias;
-  const Primitive& p = primitive_for(type, in, out, transposed, b.defined());
-  if (!p.made) return torch::Tensor();
+  const int64_t ld = rows == 1 ? out : y.stride(0);  // one row: any stride is the dense layout
+  const Primitive& p = primitive_for(type, in, out, transposed, b.defined(), ld);
+  if (!p.made) return false;
   const auto& engine = onednn_cpu_engine();
   dnnl::memory src(dnnl::memory::desc({rows, in}, type, tag::ab), engine, x.data_ptr());
   dnnl::memory wei(p.pd.weights_desc(), engine, weight.data_ptr());
-  dnnl::memory dst(dnnl::memory::desc({rows, out}, dt::f32, tag::ab), engine, y.data_ptr());
+  dnnl::memory dst(dnnl::memory::desc({rows, out}, dt::f32, {ld, 1}), engine, y.data_ptr());
   const auto scratch_bytes = static_cast<int64_t>(p.pd.scratchpad_desc().get_size());
   auto scratch = torch::empty({std::max<int64_t>(1, scratch_bytes)}, torch::kUInt8);
   dnnl::memory scratchpad(p.pd.scratchpad_desc(), engine, scratch.data_ptr());
@@ -97,7 +108,7 @@ torch::Tensor onednn_matmul(const torch::Tensor& x_in, const torch::Tensor& weig
   dnnl::stream stream(engine);
   p.matmul.execute(stream, args);
   stream.wait();
-  return y;
+  return true;
 }
 
 }  // namespace tolk::model

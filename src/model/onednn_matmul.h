@@ -34,4 +34,11 @@ bool onednn_matmul_applies(const torch::Tensor& weight);
 torch::Tensor onednn_matmul(const torch::Tensor& x, const torch::Tensor& weight,
                             const torch::Tensor& bias);
 
+// The same product written into y, a [rows, out] float32 view whose rows may lie further apart
+// than `out` (a column slice of a wider matrix: the sliced output projection writes each slice
+// where it belongs instead of copying it there). Returns false, leaving y untouched, where
+// onednn_matmul would return an undefined tensor.
+bool onednn_matmul_into(const torch::Tensor& x, const torch::Tensor& weight,
+                        const torch::Tensor& bias, torch::Tensor& y);
+
 }  // namespace tolk::model

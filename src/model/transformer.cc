@@ -405,7 +405,8 @@ torch::Tensor Transformer::vocabulary_logits(const torch::Tensor& x,
     for (int64_t v = 0; v < V; v += kSliceRows) {
       if (v > 0 && preempt()) return {};
       const int64_t len = std::min(kSliceRows, V - v);
-      logits.narrow(1, v, len).copy_(project(x, head.narrow(0, v, len)));
+      auto slice = logits.narrow(1, v, len);
+      project_into(x, head.narrow(0, v, len), slice);
     }
   }
   if (!weights_.lm_head_fast.defined()) return logits;

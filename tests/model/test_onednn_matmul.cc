@@ -83,3 +83,34 @@ TEST_CASE("onednn matmul: bf16 weights give the float32 product of the rounded o
     CHECK((rounded - exact).abs().max().item<double>() > 10 * err);  // the check above could fail
   }
 }
+
+TEST_CASE("onednn matmul: written into column slices of a wider result", "[model][bfloat16][float32]") {
+  torch::manual_seed(6);
+  const int64_t in = 64, out = 200, slice = 72;  // slices of 72, 72 and 56 columns
+  for (const auto type : {torch::kFloat32, torch::kBFloat16}) {
+    const auto w = (torch::randn({out, in}) * 0.1).to(type);
+    for (int64_t rows : {0, 1, 3, 40, 129}) {
+      INFO(rows << " rows, " << (type == torch::kFloat32 ? "float32" : "bfloat16"));
+      const auto x = torch::randn({rows, in});
+      auto whole = torch::full({rows, out}, 7.0f);
+      bool written = true;
+      for (int64_t v = 0; v < out; v += slice) {
+        const int64_t len = std::min(slice, out - v);
+        auto part = whole.narrow(1, v, len);
+        written = model::onednn_matmul_into(x, w.narrow(0, v, len), torch::Tensor(), part) && written;
+      }
+      if (!written) {  // only bf16 on a CPU without oneDNN's bf16 product
+        CHECK(type == torch::kBFloat16);
+        CHECK_FALSE(model::cpu_has_native_bf16());
+        continue;
+      }
+      const auto want = model::onednn_matmul(x, w, torch::Tensor());
+      // Each slice is its own product over the same rows, so equal to the whole one to rounding.
+      CHECK(torch::allclose(whole, want, 1e-5, 1e-5));
+      CHECK(torch::equal(whole.narrow(1, 0, slice), model::onednn_matmul(x, w.narrow(0, 0, slice), torch::Tensor())));
+    }
+  }
+  // A destination of the wrong shape is refused, not written past.
+  auto small = torch::zeros({4, 10});
+  CHECK_THROWS(model::onednn_matmul_into(torch::randn({4, 8}), torch::randn({12, 8}), torch::Tensor(), small));
+}
