@@ -6,8 +6,13 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include "model/bf16_gemv.h"
 #include "model/onednn_matmul.h"
@@ -141,16 +146,57 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
   return low_precision_product(x, layer.weight, layer.bias);
 }
 
+namespace {
+
+// Whether float32 vocabulary-sized products are faster through the BLAS than through oneDNN,
+// timed once per weight shape and thread count: which one wins depends on the machine. With
+// OpenBLAS's AVX-512 kernels the BLAS won on a Xeon (32000×512 at 64–256 rows: 85–149 vs
+// 42–88 GFLOP/s); on an AMD EPYC VM oneDNN won (64 rows: 136 vs 85; 256 rows: 264 vs 137). A
+// generic BLAS ("Prescott") always loses, so it is not timed.
+bool blas_wins(const torch::Tensor& weight) {
+  if (blas_is_generic() || !onednn_matmul_applies(weight)) return false;
+  static std::mutex mutex;
+  static std::map<std::tuple<int64_t, int64_t, int>, bool> verdicts;
+  const auto key = std::make_tuple(weight.size(0), weight.size(1), at::get_num_threads());
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = verdicts.find(key); it != verdicts.end()) return it->second;
+  // 64 rows (a batched step) over at most 8192 weight rows: a few milliseconds in all.
+  c10::InferenceMode guard;
+  const auto w = weight.narrow(0, 0, std::min<int64_t>(weight.size(0), 8192));
+  const auto x = torch::full({64, weight.size(1)}, 0.01f);  // (not randn: the host's generator stays as it was)
+  auto best_of = [&](auto&& product) {
+    product();  // warm-up: primitive creation, first touch of the weights
+    double best = 1e30;
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      product();
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+  };
+  const double blas = best_of([&] { blas_linear(x, w, {}, x.size(0)); });
+  const double onednn = best_of([&] { onednn_matmul(x, w, {}); });
+  return verdicts[key] = blas < onednn;
+}
+
+}  // namespace
+
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
-  if (weight.scalar_type() == x.scalar_type())
-    return float32_linear(x, weight, {}, /*prefer_blas=*/!blas_is_generic());
+  if (weight.scalar_type() == x.scalar_type()) {
+    const int64_t rows = x.numel() / std::max<int64_t>(weight.size(1), 1);
+    return float32_linear(x, weight, {}, /*prefer_blas=*/rows >= kOneDnnMinRows && blas_wins(weight));
+  }
   return low_precision_product(x, weight, {});
 }
 
 void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Tensor& out) {
-  // The same choice of path as low_precision_product, so the values are project()'s.
-  if (weight.scalar_type() != x.scalar_type() && x.dim() == 2 && x.size(0) > kBf16GemvMaxRows &&
-      !x.requires_grad() && onednn_matmul_applies(weight) && onednn_matmul_into(x, weight, {}, out))
+  // The same choice of path as project() makes, so the values are project()'s.
+  const int64_t rows = x.size(0);
+  const bool onednn = weight.scalar_type() == x.scalar_type()
+                          ? rows >= kOneDnnMinRows && !blas_wins(weight)  // float32_linear's
+                          : rows > kBf16GemvMaxRows;                     // low_precision_product's
+  if (onednn && x.dim() == 2 && !x.requires_grad() && !weight.requires_grad() &&
+      onednn_matmul_applies(weight) && onednn_matmul_into(x, weight, {}, out))
     return;
   out.copy_(project(x, weight));
 }

@@ -62,3 +62,25 @@ TEST_CASE("float32 products split over threads agree with the product on one thr
     }
   }
 }
+
+TEST_CASE("float32 output projection: whichever product is timed faster, and written into slices",
+          "[model][float32]") {
+  // project() times the BLAS against oneDNN once per shape and keeps the faster; both must give
+  // the product, and project_into (the sliced projection of continuous steps) the same values.
+  torch::manual_seed(21);
+  const auto w = torch::randn({3000, 96}) * 0.1;
+  for (int64_t rows : {1, 15, 16, 64, 200}) {
+    INFO(rows << " rows");
+    const auto x = torch::randn({rows, 96});
+    const auto want = torch::matmul(x.to(torch::kDouble), w.to(torch::kDouble).t());
+    const auto got = model::project(x, w);
+    CHECK(torch::allclose(got.to(torch::kDouble), want, 1e-5, 1e-4));
+    auto sliced = torch::full({rows, 3000}, 5.0f);
+    for (int64_t v = 0; v < 3000; v += 1024) {
+      const int64_t len = std::min<int64_t>(1024, 3000 - v);
+      auto part = sliced.narrow(1, v, len);
+      model::project_into(x, w.narrow(0, v, len), part);
+    }
+    CHECK(torch::allclose(sliced.to(torch::kDouble), want, 1e-5, 1e-4));
+  }
+}
