@@ -2,6 +2,7 @@
 // split over the intra-op threads (model/query_attention.h), for one row and short caches as
 // for many rows and long ones. It must give softmax(q·Kᵀ + mask)·V on the strided cache views
 // the decoder passes it, however the rows are split and whatever the mask's broadcast shape.
+#include <ATen/Parallel.h>
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
@@ -114,4 +115,32 @@ TEST_CASE("attention over a float16 cache equals the definition on the rounded k
   // keys and values held as float32 give the same bits.
   auto k32 = k.to(torch::kFloat32), v32 = v.to(torch::kFloat32);
   CHECK(torch::equal(model::attend_rows(q, k32, v32, mask, own), got));
+}
+
+TEST_CASE("many-query attention split over threads equals the definition", "[model][attention][threads]") {
+  // Under inference mode with several intra-op threads the rows (or one sentence's heads) are
+  // split over the threads; every mask layout the encoder and the full decoder pass use.
+  torch::manual_seed(9);
+  const int previous = at::get_num_threads();
+  at::set_num_threads(2);
+  c10::InferenceMode guard;
+  const int64_t H = 4, hd = 16, T = 11;
+  for (int64_t B : {1, 2, 5}) {
+    const auto q = torch::randn({B, H, T, hd}), k = torch::randn({B, H, T, hd}),
+               v = torch::randn({B, H, T, hd});
+    const auto keys = own_keys_mask(own_key_counts(B, T), T);                     // [B, 1, 1, T]
+    const auto causal = torch::full({T, T}, model::mask_min_value()).triu(1).view({1, 1, T, T});
+    const auto per_head = torch::randn({B, H, 1, T});                              // [B, H, 1, T]
+    for (const auto& mask : {keys, causal, per_head}) {
+      INFO(B << " rows, mask " << mask.sizes());
+      auto scores = torch::matmul(q.to(torch::kDouble), k.to(torch::kDouble).transpose(-1, -2)) +
+                    mask.to(torch::kDouble);
+      const auto want = torch::matmul(torch::softmax(scores, -1), v.to(torch::kDouble))
+                            .transpose(1, 2).reshape({B, T, -1});
+      const auto got = model::attend(q, k, v, mask);
+      REQUIRE(got.sizes() == want.sizes());
+      CHECK(torch::allclose(got.to(torch::kDouble), want, 1e-5, 1e-5));
+    }
+  }
+  at::set_num_threads(previous);
 }
