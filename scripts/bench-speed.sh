@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speed benchmark suite (issue 6; benchmarks/README.md): gemm, throughput, latency, scaling
 # and efficiency, one after the other, each printing the machine first and writing JSON to
-# ${TOLK_BENCH_OUT:-build/bench-speed}/. About 10–14 minutes on 2 cores. Run it on an otherwise
+# ${TOLK_BENCH_OUT:-build/bench-speed}/. About 6–16 minutes on 2 cores. Run it on an otherwise
 # idle machine: every other busy process skews every number.
 #
 #   scripts/bench-speed.sh            # after scripts/build.sh (or the README's test command)
