@@ -31,8 +31,8 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer);
 // x [..., in] · weightᵀ (no bias), float32; weight may be float32 or bf16.
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
 // project(x [rows, in], weight) written into out, a [rows, out] float32 view with unit column
-// stride (a column slice of a wider matrix). bf16 products of many rows are written there by
-// oneDNN directly; the others are computed and copied.
+// stride (a column slice of a wider matrix). Products that go through oneDNN are written there
+// directly; the others (few rows, or a BLAS timed faster) are computed and copied.
 void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Tensor& out);
 
 }  // namespace tolk::model
