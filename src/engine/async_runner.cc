@@ -30,11 +30,15 @@ void AsyncRunner::post(std::function<void()> work) {
 }
 
 void AsyncRunner::request_ended() {
+  bool last_while_stopping = false;
   {
     std::lock_guard<std::mutex> guard(mutex_);
-    --open_;
+    last_while_stopping = --open_ == 0 && stopping_;
   }
-  cv_.notify_all();
+  // Only shutdown waits for the count (loop()'s exit condition). Waking every idle thread at
+  // every request's end instead cost a continuous batch of 256 one-sentence requests on 256
+  // threads ~65,000 wake-ups and 65-77 ms after its last decoder step (2-vCPU VM).
+  if (last_while_stopping) cv_.notify_all();
 }
 
 bool AsyncRunner::shutting_down() const {
