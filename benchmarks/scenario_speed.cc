@@ -340,16 +340,29 @@ int run_efficiency(Flags& flags, const Context& ctx) {
     PassTotals p;
     translate_pass(*engine, "cont", sentences, o, false);  // warm-up
     engine->translate_batch("static", texts, "eng_Latn", "fra_Latn", o);
-    for (int64_t r = 0; r < repeats; ++r) {
+    const auto run_static = [&] {
       const auto start = Clock::now();
       const auto results = engine->translate_batch("static", texts, "eng_Latn", "fra_Latn", o);
       stat.push_back(ms_since(start) / 1e3);
       for (const auto& x : results)
         if (!x.ok()) throw std::runtime_error("efficiency: " + x.error);
+    };
+    const auto run_continuous = [&] {
       p = translate_pass(*engine, "cont", sentences, o, false);
       cont.push_back(p.seconds);
+    };
+    for (int64_t r = 0; r < repeats; ++r) {
       // This VM's speed drifts by tens of percent within minutes: each continuous run is
-      // compared with the static run just before it, and the median of those ratios reported.
+      // compared with the static run next to it, in alternating order (static first in even
+      // pairs, continuous first in odd ones) so that a steady drift favours neither, and the
+      // median of those ratios is reported.
+      if (r % 2 == 0) {
+        run_static();
+        run_continuous();
+      } else {
+        run_continuous();
+        run_static();
+      }
       pair_ratio.push_back(cont.back() / stat.back());
     }
     double flops = 0;

@@ -32,5 +32,5 @@ run scaling --scenario scaling $M --threads 2 --compute-types bfloat16 --lengths
 run efficiency --scenario efficiency $M --threads 2 --batch 64 --tokens 32 --repeats 5
 # A large batch: products are at their 256-row peak, so what is left is the per-row work
 # (attention over each row's cache, the vocabulary pass of the search).
-run efficiency-256 --scenario efficiency $M --threads 2 --batch 256 --tokens 32 --repeats 3
+run efficiency-256 --scenario efficiency $M --threads 2 --batch 256 --tokens 32 --repeats 5
 echo; echo "bench-speed: done in $(( $(date +%s) - start )) s; JSON in $OUT/"

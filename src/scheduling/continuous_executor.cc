@@ -177,13 +177,7 @@ class ContinuousExecutor final : public Executor {
         const auto has_work = [&] {
           return shutdown_ || !live_.empty() || queues_.size() > 0 || !encoding.empty();
         };
-        if (!has_work()) {  // idle (util/openmp_workers.h)
-          lock.unlock();
-          util::end_openmp_work();
-          lock.lock();
-          wake_.wait(lock, has_work);
-          util::begin_openmp_work();
-        }
+        if (!has_work()) util::wait_for_work(lock, wake_, has_work);  // idle
         if (shutdown_) break;
         if (live_.empty() && encoding.empty() && options_.batch_window_ms > 0) gather_burst(lock);
         if (shutdown_) break;

@@ -130,13 +130,8 @@ class PoolExecutor final : public Executor {
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (!stopping_ && queue_.empty()) {  // idle (util/openmp_workers.h)
-          lock.unlock();
-          util::end_openmp_work();
-          lock.lock();
-          cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-          util::begin_openmp_work();
-        }
+        if (!stopping_ && queue_.empty())  // idle (util/openmp_workers.h)
+          util::wait_for_work(lock, cv_, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
         job = queue_.front();
         queue_.pop_front();
