@@ -17,6 +17,7 @@
 #include "model/bf16_gemv.h"
 #include "model/onednn_matmul.h"
 #include "tolk/status.h"
+#include "util/log.h"
 
 namespace tolk::model {
 
@@ -148,35 +149,54 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
 
 namespace {
 
-// Whether float32 vocabulary-sized products are faster through the BLAS than through oneDNN,
-// timed once per weight shape and thread count: which one wins depends on the machine. With
-// OpenBLAS's AVX-512 kernels the BLAS won on a Xeon (32000×512 at 64–256 rows: 85–149 vs
-// 42–88 GFLOP/s); on an AMD EPYC VM oneDNN won (64 rows: 136 vs 85; 256 rows: 264 vs 137). A
-// generic BLAS ("Prescott") always loses, so it is not timed.
-bool blas_wins(const torch::Tensor& weight) {
+// Whether float32 vocabulary-sized products of `rows` rows are faster through the BLAS than
+// through oneDNN, timed once per row bucket, input size and thread count: which one wins
+// depends on the machine and on the row count. With OpenBLAS's AVX-512 kernels the BLAS won on
+// a Xeon (32000×512 at 64–256 rows: 85–149 vs 42–88 GFLOP/s); on an AMD EPYC VM the two tied
+// at 64 rows (3.2 ms each for 8192 weight rows) while at 256 oneDNN ran at 264 against 137.
+// So the verdict is taken at the bucket's own row count (a verdict taken at 64 rows and used at
+// 256 flipped between runs and cost a whole batch ~20 %), on a synthetic weight of a fixed
+// size: every slice of a sliced projection (project_into) gets the verdict the whole one gets,
+// so continuous and static steps run the same kernel (slices had been timed, and decided,
+// apart from the whole: 8192 and 7424 weight rows against 32000). A generic BLAS
+// ("Prescott") always loses, so it is not timed.
+bool blas_wins(const torch::Tensor& weight, int64_t rows) {
   if (blas_is_generic() || !onednn_matmul_applies(weight)) return false;
+  int64_t bucket = kOneDnnMinRows;
+  while (bucket < rows && bucket < 512) bucket *= 2;
+  const int64_t in = weight.size(1);
   static std::mutex mutex;
   static std::map<std::tuple<int64_t, int64_t, int>, bool> verdicts;
-  const auto key = std::make_tuple(weight.size(0), weight.size(1), at::get_num_threads());
+  const auto key = std::make_tuple(bucket, in, at::get_num_threads());
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = verdicts.find(key); it != verdicts.end()) return it->second;
-  // 64 rows (a batched step) over at most 8192 weight rows: a few milliseconds in all.
+  // About 2^19 rows × weight rows (0.5 GFLOP at 512 inputs): a few milliseconds a product.
   c10::InferenceMode guard;
-  const auto w = weight.narrow(0, 0, std::min<int64_t>(weight.size(0), 8192));
-  const auto x = torch::full({64, weight.size(1)}, 0.01f);  // (not randn: the host's generator stays as it was)
-  auto best_of = [&](auto&& product) {
-    product();  // warm-up: primitive creation, first touch of the weights
-    double best = 1e30;
-    for (int i = 0; i < 3; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      product();
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
+  const int64_t weight_rows = std::clamp<int64_t>((int64_t{1} << 19) / bucket, 2048, 8192);
+  // In the weight's own layout ([out, in] or the [in, out] storage of
+  // float32_inference_layout); full, not randn: the host's generator stays as it was.
+  const auto w = weight.is_contiguous() ? torch::full({weight_rows, in}, 0.01f)
+                                        : torch::full({in, weight_rows}, 0.01f).t();
+  const auto x = torch::full({bucket, in}, 0.01f);
+  const auto time = [](auto&& product) {
+    const auto t0 = std::chrono::steady_clock::now();
+    product();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  const double blas = best_of([&] { blas_linear(x, w, {}, x.size(0)); });
-  const double onednn = best_of([&] { onednn_matmul(x, w, {}); });
-  return verdicts[key] = blas < onednn;
+  const auto blas = [&] { blas_linear(x, w, {}, bucket); };
+  const auto onednn = [&] { onednn_matmul(x, w, {}); };
+  blas();    // warm-up: first touch, OpenBLAS buffers
+  onednn();  // warm-up: primitive creation
+  // Alternating, best of three each: a slow spell of the machine hits both.
+  double best_blas = 1e30, best_onednn = 1e30;
+  for (int i = 0; i < 3; ++i) {
+    best_blas = std::min(best_blas, time(blas));
+    best_onednn = std::min(best_onednn, time(onednn));
+  }
+  log::debug("float32 output projection, {} rows × {} inputs, {} threads: BLAS {:.3f} ms, "
+             "oneDNN {:.3f} ms", bucket, in, at::get_num_threads(), best_blas * 1e3,
+             best_onednn * 1e3);
+  return verdicts[key] = best_blas < best_onednn;
 }
 
 }  // namespace
@@ -184,7 +204,8 @@ bool blas_wins(const torch::Tensor& weight) {
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
   if (weight.scalar_type() == x.scalar_type()) {
     const int64_t rows = x.numel() / std::max<int64_t>(weight.size(1), 1);
-    return float32_linear(x, weight, {}, /*prefer_blas=*/rows >= kOneDnnMinRows && blas_wins(weight));
+    return float32_linear(x, weight, {},
+                          /*prefer_blas=*/rows >= kOneDnnMinRows && blas_wins(weight, rows));
   }
   return low_precision_product(x, weight, {});
 }
@@ -193,7 +214,7 @@ void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Te
   // The same choice of path as project() makes, so the values are project()'s.
   const int64_t rows = x.size(0);
   const bool onednn = weight.scalar_type() == x.scalar_type()
-                          ? rows >= kOneDnnMinRows && !blas_wins(weight)  // float32_linear's
+                          ? rows >= kOneDnnMinRows && !blas_wins(weight, rows)  // float32_linear's
                           : rows > kBf16GemvMaxRows;                     // low_precision_product's
   if (onednn && x.dim() == 2 && !x.requires_grad() && !weight.requires_grad() &&
       onednn_matmul_applies(weight) && onednn_matmul_into(x, weight, {}, out))
