@@ -211,11 +211,13 @@ torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight) {
 }
 
 void project_into(const torch::Tensor& x, const torch::Tensor& weight, torch::Tensor& out) {
-  // The same choice of path as project() makes, so the values are project()'s.
+  // The kernel project() picks for the whole weight at this row count (blas_wins decides per
+  // row count, not per slice). Values agree with project()'s to float32 rounding: a BLAS may
+  // sum a slice in another order than the whole product.
   const int64_t rows = x.size(0);
   const bool onednn = weight.scalar_type() == x.scalar_type()
                           ? rows >= kOneDnnMinRows && !blas_wins(weight, rows)  // float32_linear's
-                          : rows > kBf16GemvMaxRows;                     // low_precision_product's
+                          : rows > kBf16GemvMaxRows;  // low_precision_product's
   if (onednn && x.dim() == 2 && !x.requires_grad() && !weight.requires_grad() &&
       onednn_matmul_applies(weight) && onednn_matmul_into(x, weight, {}, out))
     return;
