@@ -12,10 +12,10 @@
 
 namespace tolk::model {
 namespace {
-// attend_queries (query_attention.h) takes operands whose last dimension is contiguous: q and
-// the mask float32, k and v both float32 or both float16 (the slot cache of reduced-precision
-// compute types), q and k/v over the same rows and heads, and a mask (if any) of
-// [B|1, H|1, 1, keys]. Autograd (the trainer) keeps LibTorch's differentiable operations.
+// attend_queries / attend_query_blocks (query_attention.h) take operands whose last dimension
+// is contiguous: q and the mask float32, k and v both float32 or both float16 (the slot cache of
+// reduced-precision compute types), q and k/v over the same rows and heads, and a mask (if any)
+// of [B|1, H|1, Tq|1, keys]. Autograd (the trainer) keeps LibTorch's differentiable operations.
 bool kernel_applies(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                     const torch::Tensor& mask) {
   const auto f = torch::kFloat32;
@@ -23,7 +23,8 @@ bool kernel_applies(const torch::Tensor& q, const torch::Tensor& k, const torch:
       v.scalar_type() != k.scalar_type())
     return false;
   if (q.requires_grad() || k.requires_grad() || v.requires_grad()) return false;
-  if (mask.defined() && (mask.scalar_type() != f || mask.dim() != 4 || mask.size(2) != 1 ||
+  if (mask.defined() && (mask.scalar_type() != f || mask.dim() != 4 ||
+                         (mask.size(2) != 1 && mask.size(2) != q.size(2)) ||
                          mask.size(3) != k.size(2) || mask.stride(3) != 1 || mask.requires_grad() ||
                          (mask.size(0) != 1 && mask.size(0) != k.size(0)) ||
                          (mask.size(1) != 1 && mask.size(1) != k.size(1))))
@@ -32,11 +33,12 @@ bool kernel_applies(const torch::Tensor& q, const torch::Tensor& k, const torch:
          q.size(3) == k.size(3) && q.stride(3) == 1 && k.stride(3) == 1 && v.stride(3) == 1;
 }
 
-torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k,
-                                  const torch::Tensor& v, const torch::Tensor& mask,
-                                  const int64_t* row_keys) {
-  const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3);
-  auto out = torch::empty({B, 1, H * hd}, q.options());
+// out [B, Tq, H·hd] for q [B, H, Tq, hd] over k/v [B, H, Tk, hd] (kernel_applies holds); with
+// row_keys (Tq = 1 only), row b reads its first row_keys[b] keys.
+torch::Tensor query_kernel(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                           const torch::Tensor& mask, const int64_t* row_keys) {
+  const int64_t B = k.size(0), H = k.size(1), Tk = k.size(2), hd = k.size(3), Tq = q.size(2);
+  auto out = torch::empty({B, Tq, H * hd}, q.options());
   auto operand = [](const auto* base, const torch::Tensor& t) {
     return Operand<std::remove_const_t<std::remove_pointer_t<decltype(base)>>>{
         base, t.stride(0), t.stride(1), t.stride(2)};
@@ -46,14 +48,19 @@ torch::Tensor single_query_kernel(const torch::Tensor& q, const torch::Tensor& k
     m.base = mask.data_ptr<float>();
     m.batch_stride = mask.size(0) > 1 ? mask.stride(0) : 0;
     m.head_stride = mask.size(1) > 1 ? mask.stride(1) : 0;
+    m.step = mask.size(2) > 1 ? mask.stride(2) : 0;
   }
   const auto qo = operand(q.data_ptr<float>(), q);
-  if (k.scalar_type() == torch::kHalf)
-    attend_queries(qo, operand(k.data_ptr<c10::Half>(), k), operand(v.data_ptr<c10::Half>(), v), m,
-                   B, H, Tk, hd, out.data_ptr<float>(), row_keys);
-  else
-    attend_queries(qo, operand(k.data_ptr<float>(), k), operand(v.data_ptr<float>(), v), m, B, H,
-                   Tk, hd, out.data_ptr<float>(), row_keys);
+  float* o = out.data_ptr<float>();
+  if (k.scalar_type() == torch::kHalf) {
+    const auto ko = operand(k.data_ptr<c10::Half>(), k), vo = operand(v.data_ptr<c10::Half>(), v);
+    if (Tq == 1) attend_queries(qo, ko, vo, m, B, H, Tk, hd, o, row_keys);
+    else attend_query_blocks(qo, ko, vo, m, B, H, Tq, Tk, hd, o);
+  } else {
+    const auto ko = operand(k.data_ptr<float>(), k), vo = operand(v.data_ptr<float>(), v);
+    if (Tq == 1) attend_queries(qo, ko, vo, m, B, H, Tk, hd, o, row_keys);
+    else attend_query_blocks(qo, ko, vo, m, B, H, Tq, Tk, hd, o);
+  }
   return out;
 }
 
@@ -82,9 +89,9 @@ torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
 
 torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                      const torch::Tensor& mask) {
+  if (kernel_applies(q, k, v, mask)) return query_kernel(q, k, v, mask, nullptr);
   if (q.size(2) == 1) {
-    // One query per (row, head): every incremental decoder step.
-    if (kernel_applies(q, k, v, mask)) return single_query_kernel(q, k, v, mask, nullptr);
+    // One query per (row, head), where the kernel does not apply.
     auto out = single_query(q, k, v, mask);
     return out.reshape({out.size(0), 1, -1});
   }
@@ -116,7 +123,7 @@ torch::Tensor attend_rows(const torch::Tensor& q, const torch::Tensor& k, const 
                           const torch::Tensor& mask, const std::vector<int64_t>& row_keys) {
   if (q.size(2) == 1 && static_cast<int64_t>(row_keys.size()) == k.size(0) &&
       kernel_applies(q, k, v, mask))
-    return single_query_kernel(q, k, v, mask, row_keys.data());
+    return query_kernel(q, k, v, mask, row_keys.data());
   // Row by row, each over its own keys only: callers may leave later keys unwritten (the slot
   // cache is not zeroed), and a masked key's garbage times a zero weight could still be NaN.
   if (static_cast<int64_t>(row_keys.size()) != k.size(0)) return attend(q, k, v, mask);

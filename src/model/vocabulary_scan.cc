@@ -8,6 +8,7 @@
 #include "util/cpu_features.h"
 
 #include "model/lane_sum.h"  // defines TOLK_HAS_LANE_SUM where AVX-512 code can be built
+#include "model/vector_exp.h"
 #ifdef TOLK_HAS_LANE_SUM
 #define TOLK_SCAN_AVX512 1
 #endif
@@ -83,28 +84,6 @@ __attribute__((target("avx512f"))) RowMax first_argmax_avx512(const float* row, 
   for (; j < n; ++j)
     if (row[j] == top) return {j, top};
   return {0, row[0]};  // not reached: top is one of the entries
-}
-
-// exp(x) for x ≤ 0 (x = entry − max): 2^n · p(r) with x = n·ln2 + r, |r| ≤ ln2/2, p the
-// degree-6 Taylor polynomial (relative error < 2e-7 on that interval); scalef applies 2^n with
-// IEEE underflow. Inputs below −104 (exp < the smallest float) are clamped there, which also
-// turns −inf into a contribution of ≤ 1e-45 that vanishes in any sum holding exp(0) = 1.
-__attribute__((target("avx512f"))) inline __m512 exp_non_positive(__m512 x) {
-  const __m512 zero = _mm512_setzero_ps();
-  x = _mm512_mask_max_ps(zero, 0xFFFF, x, _mm512_set1_ps(-104.0f));
-  const __m512 n = _mm512_mask_roundscale_ps(zero, 0xFFFF,
-                                             _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);  // ln2 in two parts: exact n·hi
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 720);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_mask_scalef_ps(zero, 0xFFFF, p, n);
 }
 
 __attribute__((target("avx512f"))) float exp_sum_avx512(const float* row, int64_t n, float max) {

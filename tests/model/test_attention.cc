@@ -118,28 +118,35 @@ TEST_CASE("attention over a float16 cache equals the definition on the rounded k
 }
 
 TEST_CASE("many-query attention split over threads equals the definition", "[model][attention][threads]") {
-  // Under inference mode with several intra-op threads the rows (or one sentence's heads) are
-  // split over the threads; every mask layout the encoder and the full decoder pass use.
+  // Under inference mode with several intra-op threads the (row, query, head) items are split
+  // over the threads (query_attention.h's attend_query_blocks); every mask layout the encoder
+  // and the full decoder pass use, queries over their own keys (self-attention) and over
+  // another sequence's (cross-attention), head sizes of the AVX-512 kernel and of the plain loop.
   torch::manual_seed(9);
   const int previous = at::get_num_threads();
   at::set_num_threads(2);
   c10::InferenceMode guard;
-  const int64_t H = 4, hd = 16, T = 11;
-  for (int64_t B : {1, 2, 5}) {
-    const auto q = torch::randn({B, H, T, hd}), k = torch::randn({B, H, T, hd}),
-               v = torch::randn({B, H, T, hd});
-    const auto keys = own_keys_mask(own_key_counts(B, T), T);                     // [B, 1, 1, T]
-    const auto causal = torch::full({T, T}, model::mask_min_value()).triu(1).view({1, 1, T, T});
-    const auto per_head = torch::randn({B, H, 1, T});                              // [B, H, 1, T]
-    for (const auto& mask : {keys, causal, per_head}) {
-      INFO(B << " rows, mask " << mask.sizes());
-      auto scores = torch::matmul(q.to(torch::kDouble), k.to(torch::kDouble).transpose(-1, -2)) +
-                    mask.to(torch::kDouble);
-      const auto want = torch::matmul(torch::softmax(scores, -1), v.to(torch::kDouble))
-                            .transpose(1, 2).reshape({B, T, -1});
-      const auto got = model::attend(q, k, v, mask);
-      REQUIRE(got.sizes() == want.sizes());
-      CHECK(torch::allclose(got.to(torch::kDouble), want, 1e-5, 1e-5));
+  const int64_t H = 4, T = 11;
+  for (auto [Tq, hd] : {std::pair<int64_t, int64_t>{T, 16}, {7, 16}, {T, 24}, {1, 16}}) {
+    for (int64_t B : {1, 2, 5}) {
+      // q as split_heads leaves it ([B, Tq, H, hd] in memory), k/v contiguous.
+      const auto q = torch::randn({B, Tq, H, hd}).transpose(1, 2), k = torch::randn({B, H, T, hd}),
+                 v = torch::randn({B, H, T, hd});
+      const auto keys = own_keys_mask(own_key_counts(B, T), T);  // [B, 1, 1, T]
+      const auto causal =
+          torch::full({Tq, T}, model::mask_min_value()).triu(1).view({1, 1, Tq, T});
+      const auto per_head = torch::randn({B, H, 1, T});  // [B, H, 1, T]
+      for (const auto& mask : {keys, causal, per_head, torch::Tensor()}) {
+        INFO(B << " rows, " << Tq << " queries, head size " << hd << ", mask "
+               << (mask.defined() ? mask.sizes() : c10::IntArrayRef{}));
+        auto scores = torch::matmul(q.to(torch::kDouble), k.to(torch::kDouble).transpose(-1, -2));
+        if (mask.defined()) scores = scores + mask.to(torch::kDouble);
+        const auto want = torch::matmul(torch::softmax(scores, -1), v.to(torch::kDouble))
+                              .transpose(1, 2).reshape({B, Tq, -1});
+        const auto got = model::attend(q, k, v, mask);
+        REQUIRE(got.sizes() == want.sizes());
+        CHECK(torch::allclose(got.to(torch::kDouble), want, 1e-5, 1e-5));
+      }
     }
   }
   at::set_num_threads(previous);
