@@ -190,28 +190,58 @@ void attend_one_query(const float* q, const T* k, int64_t k_step, const T* v, in
 }
 
 namespace {
+// A (row, query, head) item costs about this many keys' work on top of its own keys (the
+// query's load, the softmax set-up, the output's store).
+constexpr int64_t kItemOverheadKeys = 8;
+
 // Every (row, query, head) item in out's order: item i is row i / (queries·heads), query
 // (i / heads) % queries, head i % heads, written at out + i·hd.
 template <typename T>
 void attend_items(const QueryOperand& q, const Operand<T>& k, const Operand<T>& v,
                   const QueryOperand& mask, int64_t rows, int64_t heads, int64_t queries,
                   int64_t keys, int64_t hd, float* out, const int64_t* row_keys) {
-  const int64_t items = rows * queries * heads;
-  const int64_t per_item = std::max<int64_t>(1, 2 * keys * hd);
-  const int64_t grain = std::max<int64_t>(1, kMinSplitWork / per_item);
-  at::parallel_for(0, items, grain, [&](int64_t first, int64_t last) {
-    std::vector<float> p;  // one per thread and call: keys floats
+  const int64_t per_row = queries * heads, items = rows * per_row;
+  auto own_keys = [&](int64_t b) { return row_keys ? std::clamp<int64_t>(row_keys[b], 1, keys) : keys; };
+  auto run = [&](int64_t first, int64_t last, std::vector<float>& p) {
     for (int64_t i = first; i < last; ++i) {
-      const int64_t h = i % heads, t = (i / heads) % queries, b = i / (heads * queries);
+      const int64_t h = i % heads, t = (i / heads) % queries, b = i / per_row;
       const float* m = mask.base ? mask.base + b * mask.batch_stride + h * mask.head_stride +
                                        t * mask.step
                                  : nullptr;
-      const int64_t n = row_keys ? std::clamp<int64_t>(row_keys[b], 1, keys) : keys;
       attend_one_query(q.base + b * q.batch_stride + h * q.head_stride + t * q.step,
                        k.base + b * k.batch_stride + h * k.head_stride, k.step,
-                       v.base + b * v.batch_stride + h * v.head_stride, v.step, n, hd, m,
-                       out + i * hd, p);
+                       v.base + b * v.batch_stride + h * v.head_stride, v.step, own_keys(b), hd,
+                       m, out + i * hd, p);
     }
+  };
+  if (!row_keys) {  // every item the same work: equal item counts per thread
+    const int64_t grain = std::max<int64_t>(1, kMinSplitWork / std::max<int64_t>(1, 2 * keys * hd));
+    at::parallel_for(0, items, grain, [&](int64_t first, int64_t last) {
+      std::vector<float> p;  // one per thread and call: keys floats
+      run(first, last, p);
+    });
+    return;
+  }
+  // Rows read their own numbers of keys: the items are cut into one run of about equal work
+  // per thread. (Cut by item count, the thread with a batch's long sources, which come first,
+  // did twice the other's attention in a 256-sentence step: the other waited.)
+  std::vector<int64_t> before(static_cast<size_t>(rows) + 1, 0);  // work of rows < b
+  for (int64_t b = 0; b < rows; ++b)
+    before[b + 1] = before[b] + (own_keys(b) + kItemOverheadKeys) * per_row;
+  const int64_t total = before[rows];
+  const int64_t threads = at::in_parallel_region() ? 1 : at::get_num_threads();
+  const int64_t parts = std::clamp<int64_t>(total * 2 * hd / kMinSplitWork, 1, threads);
+  // The first item whose work starts at or after `work`.
+  auto item_at = [&](int64_t work) {
+    if (work >= total) return items;
+    const int64_t b = std::upper_bound(before.begin(), before.end(), work) - before.begin() - 1;
+    const int64_t cost = own_keys(b) + kItemOverheadKeys;
+    return b * per_row + std::min(per_row, (work - before[b] + cost - 1) / cost);
+  };
+  at::parallel_for(0, parts, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> p;
+    for (int64_t part = first; part < last; ++part)
+      run(item_at(total * part / parts), item_at(total * (part + 1) / parts), p);
   });
 }
 }  // namespace
