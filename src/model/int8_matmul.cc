@@ -83,7 +83,7 @@ int64_t Int8Matmul::bytes() const {
   return prim_->packed.numel() + out_ * 4 + (bias_.defined() ? out_ * 4 : 0);
 }
 
-torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in) const {
+torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in, bool relu) const {
   const auto x = x_in.to(torch::kFloat32).contiguous();
   const int64_t rows = x.size(0), in = in_, out = out_;
   auto y = torch::empty({rows, out}, x.options());
@@ -112,12 +112,12 @@ torch::Tensor Int8Matmul::apply(const torch::Tensor& x_in) const {
                                  {DNNL_ARG_SCRATCHPAD, scratchpad}});
   stream.wait();
 
-  // Each row times its input scale, plus the bias.
+  // Each row times its input scale, plus the bias (and the activation).
   float* yp = y.data_ptr<float>();
   const float* bp = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
   at::parallel_for(0, rows, row_grain(out), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r)
-      scale_row_add_bias(yp + r * out, out, row_scale[static_cast<size_t>(r)], bp);
+      scale_row_add_bias(yp + r * out, out, row_scale[static_cast<size_t>(r)], bp, relu);
   });
   return y;
 }

@@ -33,8 +33,9 @@ class Int8Matmul {
   Int8Matmul(const Int8Matmul&) = delete;
   Int8Matmul& operator=(const Int8Matmul&) = delete;
 
-  // x [rows, in] float32 → [rows, out] float32. Safe to call from several threads at once.
-  torch::Tensor apply(const torch::Tensor& x) const;
+  // x [rows, in] float32 → [rows, out] float32; with `relu`, max(0, ·) of it, applied in the
+  // pass that scales the rows (no pass of its own). Safe to call from several threads at once.
+  torch::Tensor apply(const torch::Tensor& x, bool relu = false) const;
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }

@@ -61,12 +61,16 @@ __attribute__((target("avx512f"))) float quantize_row_avx512(const float* x, int
   return s.scale;
 }
 
-__attribute__((target("avx512f"))) void scale_row_avx512(float* y, int64_t n, float scale, const float* bias) {
+__attribute__((target("avx512f"))) void scale_row_avx512(float* y, int64_t n, float scale, const float* bias,
+                                                         bool relu) {
   const __m512 s = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j += 16) {
     const __mmask16 live = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1);
     const __m512 v = _mm512_mask_loadu_ps(zero, live, y + j);
-    const __m512 r = bias ? _mm512_fmadd_ps(v, s, _mm512_mask_loadu_ps(zero, live, bias + j)) : _mm512_mul_ps(v, s);
+    __m512 r = bias ? _mm512_fmadd_ps(v, s, _mm512_mask_loadu_ps(zero, live, bias + j)) : _mm512_mul_ps(v, s);
+    // max returns its second operand where either is NaN: a NaN entry stays NaN. (The masked
+    // form, with a defined source, keeps GCC 12's header from -Wmaybe-uninitialized.)
+    if (relu) r = _mm512_mask_max_ps(zero, 0xFFFF, zero, r);
     _mm512_mask_storeu_ps(y + j, live, r);
   }
 }
@@ -93,11 +97,13 @@ float quantize_row_int8_plain(const float* x, int64_t n, int8_t* q) {
   return s.scale;
 }
 
-void scale_row_add_bias_plain(float* y, int64_t n, float scale, const float* bias) {
+void scale_row_add_bias_plain(float* y, int64_t n, float scale, const float* bias, bool relu) {
   if (bias)
     for (int64_t j = 0; j < n; ++j) y[j] = y[j] * scale + bias[j];
   else
     for (int64_t j = 0; j < n; ++j) y[j] *= scale;
+  if (relu)
+    for (int64_t j = 0; j < n; ++j) y[j] = y[j] < 0.f ? 0.f : y[j];  // NaN stays NaN, as torch.relu
 }
 
 float quantize_row_int8(const float* x, int64_t n, int8_t* q) {
@@ -107,11 +113,11 @@ float quantize_row_int8(const float* x, int64_t n, int8_t* q) {
   return quantize_row_int8_plain(x, n, q);
 }
 
-void scale_row_add_bias(float* y, int64_t n, float scale, const float* bias) {
+void scale_row_add_bias(float* y, int64_t n, float scale, const float* bias, bool relu) {
 #ifdef TOLK_INT8_ROWS_AVX512
-  if (util::cpu_has_avx512f()) return scale_row_avx512(y, n, scale, bias);
+  if (util::cpu_has_avx512f()) return scale_row_avx512(y, n, scale, bias, relu);
 #endif
-  scale_row_add_bias_plain(y, n, scale, bias);
+  scale_row_add_bias_plain(y, n, scale, bias, relu);
 }
 
 }  // namespace tolk::model

@@ -18,9 +18,12 @@ namespace tolk::model {
 float quantize_row_int8(const float* x, int64_t n, int8_t* q);
 float quantize_row_int8_plain(const float* x, int64_t n, int8_t* q);  // the same, plain loops
 
-// y[0..n) = y·scale + bias (bias may be null: y·scale). The vectorized form rounds once per
-// entry (fused multiply-add), the plain form twice, so they can differ in the last bit.
-void scale_row_add_bias(float* y, int64_t n, float scale, const float* bias);
-void scale_row_add_bias_plain(float* y, int64_t n, float scale, const float* bias);
+// y[0..n) = y·scale + bias (bias may be null: y·scale), then with `relu` max(0, ·) (NaN stays
+// NaN): the activation of a feed-forward layer's first product in the same pass over its
+// output. The vectorized form rounds once per entry (fused multiply-add), the plain form
+// twice, so they can differ in the last bit.
+void scale_row_add_bias(float* y, int64_t n, float scale, const float* bias, bool relu = false);
+void scale_row_add_bias_plain(float* y, int64_t n, float scale, const float* bias,
+                              bool relu = false);
 
 }  // namespace tolk::model

@@ -147,6 +147,18 @@ torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
   return low_precision_product(x, layer.weight, layer.bias);
 }
 
+torch::Tensor linear_relu(const torch::Tensor& x, const Linear& layer) {
+  if (layer.int8) {
+    const auto& q = *layer.int8;
+    auto sizes = x.sizes().vec();
+    auto y = q.product->apply(x.reshape({-1, q.in_features}), /*relu=*/true);
+    sizes.back() = q.out_features;
+    return y.view(sizes);
+  }
+  auto y = linear(x, layer);
+  return y.requires_grad() ? torch::relu(y) : y.relu_();
+}
+
 namespace {
 
 // Whether float32 vocabulary-sized products of `rows` rows are faster through the BLAS than

@@ -28,6 +28,10 @@ std::shared_ptr<const QuantizedLinear> quantize_linear(const Linear& layer);
 
 // x [..., in] → [..., out], float32 (x is float32).
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer);
+// relu(linear(x, layer)): a feed-forward layer's first product. int8 layers apply the relu in
+// the pass that scales their output rows; the others in place on the fresh product (out of
+// place under autograd). Either way no second [rows, out] tensor is allocated and written.
+torch::Tensor linear_relu(const torch::Tensor& x, const Linear& layer);
 // x [..., in] · weightᵀ (no bias), float32; weight may be float32 or bf16.
 torch::Tensor project(const torch::Tensor& x, const torch::Tensor& weight);
 // project(x [rows, in], weight) written into out, a [rows, out] float32 view with unit column

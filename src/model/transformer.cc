@@ -65,7 +65,8 @@ torch::Tensor Transformer::activation(const torch::Tensor& x) const {
 torch::Tensor Transformer::feed_forward(const torch::Tensor& x, const LayerNorm& norm,
                                         const Linear& fc1, const Linear& fc2) const {
   auto h = layer_norm(x, norm);
-  h = linear(activation(linear(h, fc1)), fc2);
+  h = config_.activation == Activation::kRelu ? linear_relu(h, fc1) : activation(linear(h, fc1));
+  h = linear(h, fc2);
   return x + h;
 }
 

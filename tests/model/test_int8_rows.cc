@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -76,16 +77,39 @@ TEST_CASE("int8 rows: output scaling with and without a bias", "[model][compute]
     const auto y = torch::randn({n + 16}) * 100;
     const auto bias = torch::randn({n});
     for (bool with_bias : {true, false}) {
-      auto fast = y.clone(), plain = y.clone();
-      const float* b = with_bias ? bias.data_ptr<float>() : nullptr;
-      model::scale_row_add_bias(fast.data_ptr<float>(), n, 0.037f, b);
-      model::scale_row_add_bias_plain(plain.data_ptr<float>(), n, 0.037f, b);
-      auto want = y.narrow(0, 0, n).to(torch::kDouble) * 0.037f;
-      if (with_bias) want = want + bias.to(torch::kDouble);
-      INFO(n << (with_bias ? " with bias" : " without bias"));
-      CHECK(torch::allclose(fast.narrow(0, 0, n).to(torch::kDouble), want, 1e-6, 1e-5));
-      CHECK(torch::allclose(plain.narrow(0, 0, n).to(torch::kDouble), want, 1e-6, 1e-5));
-      CHECK(torch::equal(fast.narrow(0, n, 16), y.narrow(0, n, 16)));  // the rest untouched
+      for (bool relu : {false, true}) {
+        auto fast = y.clone(), plain = y.clone();
+        const float* b = with_bias ? bias.data_ptr<float>() : nullptr;
+        model::scale_row_add_bias(fast.data_ptr<float>(), n, 0.037f, b, relu);
+        model::scale_row_add_bias_plain(plain.data_ptr<float>(), n, 0.037f, b, relu);
+        auto want = y.narrow(0, 0, n).to(torch::kDouble) * 0.037f;
+        if (with_bias) want = want + bias.to(torch::kDouble);
+        if (relu) want = torch::relu(want);
+        INFO(n << (with_bias ? " with bias" : " without bias") << (relu ? ", relu" : ""));
+        CHECK(torch::allclose(fast.narrow(0, 0, n).to(torch::kDouble), want, 1e-6, 1e-5));
+        CHECK(torch::allclose(plain.narrow(0, 0, n).to(torch::kDouble), want, 1e-6, 1e-5));
+        CHECK(torch::equal(fast.narrow(0, n, 16), y.narrow(0, n, 16)));  // the rest untouched
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 rows: the fused relu keeps NaN and zeroes negatives, as torch.relu", "[model][int8]") {
+  std::vector<float> y = {-2.f, -0.5f, 0.f, 3.f, std::nanf(""), -1e30f, 7.f, -3.f, 1.f, -1.f,
+                          2.f, -2.f, 4.f, -4.f, 5.f, -5.f, 6.f, -6.f};  // 18: one full block and a tail
+  const auto n = static_cast<int64_t>(y.size());
+  auto fast = y, plain = y;
+  model::scale_row_add_bias(fast.data(), n, 2.f, nullptr, true);
+  model::scale_row_add_bias_plain(plain.data(), n, 2.f, nullptr, true);
+  for (int64_t j = 0; j < n; ++j) {
+    INFO("entry " << j);
+    const float want = std::isnan(y[j]) ? y[j] : std::max(0.f, 2.f * y[j]);
+    if (std::isnan(want)) {
+      CHECK(std::isnan(fast[j]));
+      CHECK(std::isnan(plain[j]));
+    } else {
+      CHECK(fast[j] == want);
+      CHECK(plain[j] == want);
     }
   }
 }
