@@ -41,10 +41,7 @@ void AsyncRunner::request_ended() {
   if (last_while_stopping) cv_.notify_all();
 }
 
-bool AsyncRunner::shutting_down() const {
-  std::lock_guard<std::mutex> guard(mutex_);
-  return stopping_;
-}
+bool AsyncRunner::shutting_down() const { return stopping_.load(std::memory_order_acquire); }
 
 int64_t AsyncRunner::queued() const {
   std::lock_guard<std::mutex> guard(mutex_);

@@ -9,6 +9,7 @@
 // them within one unit of work.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -51,7 +52,9 @@ class AsyncRunner {
   std::vector<std::thread> threads_;
   int64_t max_open_;
   int64_t open_ = 0;
-  bool stopping_ = false;
+  // Written under mutex_; read without it by shutting_down(), which every async request's stop
+  // check calls (a continuous scheduler asks each live request before each unit of work).
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace tolk::engine

@@ -247,14 +247,13 @@ void ContinuousExecutor::gather_burst(std::unique_lock<std::mutex>& lock) {
 // Cancelled, expired or shut-down requests leave before the next unit of work.
 void ContinuousExecutor::check_stops(decoding::BatchDecoder& decoder, std::vector<Pending>& admit,
                                      const std::vector<Encoding>& encoding) {
-  std::map<Job*, StatusCode> verdict;
+  const uint64_t pass = ++stop_checks_;
   auto judge = [&](const std::shared_ptr<Job>& job) {
-    auto it = verdict.find(job.get());
-    if (it != verdict.end()) return it->second;
-    StatusCode code = StatusCode::kOk;
-    if (job->stop) code = job->stop();
-    verdict[job.get()] = code;
-    return code;
+    if (job->judged_in != pass) {
+      job->judged_in = pass;
+      job->judged = job->stop ? job->stop() : StatusCode::kOk;
+    }
+    return job->judged;
   };
   std::vector<std::pair<std::shared_ptr<Job>, StatusCode>> failed;
   {

@@ -95,6 +95,7 @@ class ContinuousExecutor final : public Executor {
   // step, which abandons itself between layers when this becomes non-zero.
   std::atomic<int64_t> interactive_waiting_{0};
   uint64_t next_id_ = 1;
+  uint64_t stop_checks_ = 0;  // check_stops passes so far (Job::judged_in), loop thread only
   bool shutdown_ = false;
   std::thread thread_;
 };

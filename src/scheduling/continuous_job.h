@@ -46,6 +46,10 @@ struct Job {
   StatusCode error = StatusCode::kOk;
   std::string message;
   bool finished = false;
+  // check_stops' answer for this job in its pass number `judged_in` (the scheduler's, under
+  // its mutex): a job with many sentences is asked once per pass, without a lookup table.
+  uint64_t judged_in = 0;
+  StatusCode judged = StatusCode::kOk;
   std::condition_variable done;  // run(): the caller waits on this
   RunDone on_end;                // submit(): called instead, once
 };
