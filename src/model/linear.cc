@@ -134,27 +134,25 @@ torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor&
 
 }  // namespace
 
+namespace {
+// An int8 layer over x [..., in] → [..., out], the relu (if asked) in its row-scaling pass.
+torch::Tensor int8_linear(const torch::Tensor& x, const QuantizedLinear& q, bool relu) {
+  auto sizes = x.sizes().vec();
+  auto y = q.product->apply(x.reshape({-1, q.in_features}), relu);
+  sizes.back() = q.out_features;
+  return y.view(sizes);
+}
+}  // namespace
+
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
-  if (layer.int8) {
-    const auto& q = *layer.int8;
-    auto sizes = x.sizes().vec();
-    auto y = q.product->apply(x.reshape({-1, q.in_features}));
-    sizes.back() = q.out_features;
-    return y.view(sizes);
-  }
+  if (layer.int8) return int8_linear(x, *layer.int8, false);
   if (layer.weight.scalar_type() == x.scalar_type())
     return float32_linear(x, layer.weight, layer.bias, false);
   return low_precision_product(x, layer.weight, layer.bias);
 }
 
 torch::Tensor linear_relu(const torch::Tensor& x, const Linear& layer) {
-  if (layer.int8) {
-    const auto& q = *layer.int8;
-    auto sizes = x.sizes().vec();
-    auto y = q.product->apply(x.reshape({-1, q.in_features}), /*relu=*/true);
-    sizes.back() = q.out_features;
-    return y.view(sizes);
-  }
+  if (layer.int8) return int8_linear(x, *layer.int8, true);
   auto y = linear(x, layer);
   return y.requires_grad() ? torch::relu(y) : y.relu_();
 }
