@@ -339,10 +339,10 @@ int run_efficiency(Flags& flags, const Context& ctx) {
     std::vector<double> peaks;
     const auto measure_peaks = [&] {
       for (int64_t r = 0; r < repeats; ++r) {
-        double peak = 0;
+        double best = 0;  // the best of the model's shapes
         for (const auto& s : model_gemm_shapes(shape))
-          peak = std::max(peak, gemm_gflops(type, 256, s, static_cast<int>(t), 1));
-        peaks.push_back(peak);
+          best = std::max(best, gemm_gflops(type, 256, s, static_cast<int>(t), 1));
+        peaks.push_back(best);
       }
     };
     measure_peaks();

@@ -132,9 +132,6 @@ torch::Tensor low_precision_product(const torch::Tensor& x, const torch::Tensor&
   return bias.defined() ? y.add_(bias) : y;
 }
 
-}  // namespace
-
-namespace {
 // An int8 layer over x [..., in] → [..., out], the relu (if asked) in its row-scaling pass.
 torch::Tensor int8_linear(const torch::Tensor& x, const QuantizedLinear& q, bool relu) {
   auto sizes = x.sizes().vec();
@@ -142,6 +139,7 @@ torch::Tensor int8_linear(const torch::Tensor& x, const QuantizedLinear& q, bool
   sizes.back() = q.out_features;
   return y.view(sizes);
 }
+
 }  // namespace
 
 torch::Tensor linear(const torch::Tensor& x, const Linear& layer) {
